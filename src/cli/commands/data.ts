@@ -1,0 +1,161 @@
+import { readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { loadConfig } from "../../config/index.js";
+import { NotFoundError, UsageError } from "../../core/errors.js";
+import { importFiles } from "../../data/import.js";
+import { type InspectionReport, inspectSeries } from "../../data/inspect.js";
+import { type Interval, parseInterval } from "../../data/intervals.js";
+import { readCandleFile } from "../../data/readers/index.js";
+import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
+import { type CliContext, print } from "../context.js";
+import { registerDownloadCommand } from "./data-download.js";
+
+/** The candles shipped with cryptoml (see data/bundled/README.md), so the main job needs no network. */
+export function bundledDataFiles(): string[] {
+  const dir = resolve(
+    dirname(fileURLToPath(import.meta.url)),
+    "..",
+    "..",
+    "..",
+    "data",
+    "bundled",
+    "binance-spot-5m",
+  );
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".json.gz"))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+export async function storeFor(ctx: CliContext): Promise<ArrowFileCandleStore> {
+  const { config } = await loadConfig({ configDir: ctx.configDir, env: ctx.env });
+  return new ArrowFileCandleStore(resolve(config.data.store_dir));
+}
+
+function optionalInterval(value: string | undefined): Interval | undefined {
+  return value === undefined ? undefined : parseInterval(value);
+}
+
+export function registerDataCommands(program: Command, getContext: () => CliContext): void {
+  const data = program.command("data").description("import, download and inspect market data (candles)");
+
+  data
+    .command("import")
+    .description("import Binance CSV/zip, ccxt or REST-klines JSON files into the local candle store")
+    .argument("[paths...]", "files to import (.csv, .zip, .json, .json.gz)")
+    .option("--symbol <symbol>", "symbol, when the file name does not say (e.g. BTCUSDT)")
+    .option("--interval <interval>", "candle interval, when the file name does not say (e.g. 5m)")
+    .option("--bundled", "import the candles bundled with cryptoml (BTC, ETH, ADA against USDT, 5m)")
+    .action(async (paths: string[], options: { symbol?: string; interval?: string; bundled?: boolean }) => {
+      const ctx = getContext();
+      const files = [...paths, ...(options.bundled ? bundledDataFiles() : [])];
+      if (files.length === 0)
+        throw new UsageError("nothing to import", { hint: "name files to import, or pass --bundled" });
+      const store = await storeFor(ctx);
+      const report = await importFiles(files, {
+        storeDir: store.root,
+        store,
+        symbol: options.symbol,
+        interval: optionalInterval(options.interval),
+        onProgress: (message) => print(ctx.stderr, message),
+      });
+      for (const archive of report.unverifiedArchives) {
+        print(ctx.stderr, `warning: ${archive} has no .CHECKSUM beside it; its integrity was not verified`);
+      }
+      print(ctx.stdout, `imported ${report.files} file(s) into ${store.root}`);
+      for (const s of report.series) {
+        print(
+          ctx.stdout,
+          `  ${s.symbol} ${s.interval}: ${s.rows} candles stored (${s.added} added, ${s.replaced} replaced, ${s.unchanged} unchanged)`,
+        );
+      }
+    });
+
+  data
+    .command("inspect")
+    .description("report rows, range, gaps, duplicates, zero-volume candles and OHLC violations")
+    .option("--symbol <symbol>", "a stored symbol (with --interval)")
+    .option("--interval <interval>", "a stored interval (with --symbol)")
+    .option("--file <path>", "inspect a raw file instead of the store (duplicates and disorder are counted)")
+    .option("--json", "print the report as JSON")
+    .action(async (options: { symbol?: string; interval?: string; file?: string; json?: boolean }) => {
+      const ctx = getContext();
+      const report = await inspectTarget(ctx, options);
+      print(ctx.stdout, options.json ? JSON.stringify(report, null, 2) : formatInspection(report));
+    });
+
+  data
+    .command("list")
+    .description("list the series in the candle store")
+    .option("--json", "print as JSON")
+    .action(async (options: { json?: boolean }) => {
+      const ctx = getContext();
+      const store = await storeFor(ctx);
+      const rows = (await store.list()).map((s) => ({
+        ...s,
+        first: new Date(s.first).toISOString(),
+        last: new Date(s.last).toISOString(),
+      }));
+      if (options.json) return print(ctx.stdout, JSON.stringify(rows, null, 2));
+      if (rows.length === 0)
+        return print(ctx.stdout, `the store ${store.root} is empty; run \`cryptoml data import\``);
+      for (const r of rows)
+        print(
+          ctx.stdout,
+          `${r.symbol.padEnd(12)} ${r.interval.padEnd(4)} ${String(r.rows).padStart(8)}  ${r.first} → ${r.last}`,
+        );
+    });
+
+  registerDownloadCommand(data, getContext);
+}
+
+async function inspectTarget(
+  ctx: CliContext,
+  options: { symbol?: string; interval?: string; file?: string },
+): Promise<InspectionReport[] | InspectionReport> {
+  if (options.file !== undefined) {
+    const results = await readCandleFile(options.file, {
+      symbol: options.symbol,
+      interval: optionalInterval(options.interval),
+      mode: "lenient",
+    });
+    const reports = results.map((r) => inspectSeries(r.series, r.ordering));
+    return reports.length === 1 ? (reports[0] as InspectionReport) : reports;
+  }
+  if (options.symbol === undefined || options.interval === undefined) {
+    throw new UsageError("inspect needs --symbol and --interval (or --file PATH)", {
+      hint: "for example: cryptoml data inspect --symbol BTCUSDT --interval 5m",
+    });
+  }
+  const store = await storeFor(ctx);
+  const interval = parseInterval(options.interval);
+  const series = await store.read(options.symbol, interval);
+  if (series === undefined) {
+    throw new NotFoundError(`no ${options.symbol} ${interval} candles in the store ${store.root}`, {
+      hint: "import them first: cryptoml data import --bundled, or cryptoml data download",
+    });
+  }
+  return inspectSeries(series);
+}
+
+function formatInspection(reports: InspectionReport | InspectionReport[]): string {
+  return (Array.isArray(reports) ? reports : [reports]).map(formatOne).join("\n\n");
+}
+
+function formatOne(r: InspectionReport): string {
+  const lines = [
+    `${r.symbol} ${r.interval}: ${r.rows} candles, ${r.first ?? "-"} → ${r.last ?? "-"}`,
+    `  gaps:              ${r.gaps.length} (${r.missingCandles} missing candles of ${r.expectedRows} expected)`,
+    ...r.gaps.map((g) => `    ${g.from} → ${g.to}  ${g.missing} missing`),
+    `  duplicates:        ${r.duplicates}${r.conflictingDuplicates ? ` (+${r.conflictingDuplicates} conflicting)` : ""}`,
+    `  non-monotonic:     ${r.nonMonotonic}`,
+    `  zero volume:       ${r.zeroVolume}`,
+    `  OHLC violations:   ${r.ohlcViolations}`,
+    ...r.ohlcViolationSamples.map((v) => `    ${v.time} ${v.problem}`),
+    `  non-positive price: ${r.nonPositivePrices}`,
+  ];
+  if (r.offGrid) lines.push(`  off-grid times:    ${r.offGrid}`);
+  return lines.join("\n");
+}

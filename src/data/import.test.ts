@@ -1,0 +1,95 @@
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { useTempDirs } from "../../test/helpers/temp-dir.js";
+import { importFiles } from "./import.js";
+import { ArrowFileCandleStore } from "./store/arrow-file-store.js";
+
+const tempDir = useTempDirs();
+const RAW_SAMPLE = join(import.meta.dirname, "../../test/fixtures/ADABTC-1m-2021-11-27.csv");
+const sampleLines = readFileSync(RAW_SAMPLE, "utf8").trim().split("\n");
+
+function csv(dir: string, name: string, lines: string[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+/** The same candle a day later: shifts the open and close times. */
+function nextDay(line: string): string {
+  return line
+    .split(",")
+    .map((field, k) => (k === 0 || k === 6 ? String(Number(field) + 86_400_000) : field))
+    .join(",");
+}
+
+describe("importFiles", () => {
+  it("imports, and importing the same data again changes nothing", async () => {
+    const storeDir = tempDir();
+    const first = await importFiles([RAW_SAMPLE], { storeDir });
+    expect(first.series).toEqual([
+      { symbol: "ADABTC", interval: "1m", rows: 10, added: 10, replaced: 0, unchanged: 0 },
+    ]);
+    const file = new ArrowFileCandleStore(storeDir).pathOf("ADABTC", "1m");
+    const before = { bytes: readFileSync(file), mtime: statSync(file).mtimeMs };
+    const again = await importFiles([RAW_SAMPLE], { storeDir });
+    expect(again.series[0]).toMatchObject({ rows: 10, added: 0, replaced: 0, unchanged: 10 });
+    expect(readFileSync(file).equals(before.bytes)).toBe(true);
+    expect(statSync(file).mtimeMs).toBe(before.mtime);
+  });
+
+  it("merges overlapping imports without duplicates", async () => {
+    const dir = tempDir();
+    const storeDir = tempDir();
+    const a = csv(dir, "ADABTC-1m-2021-11-27.csv", sampleLines.slice(0, 6));
+    const b = csv(tempDir(), "ADABTC-1m-2021-11-27.csv", sampleLines.slice(4));
+    await importFiles([a], { storeDir });
+    const report = await importFiles([b], { storeDir });
+    expect(report.series[0]).toMatchObject({ rows: 10, added: 4, unchanged: 2, replaced: 0 });
+    const stored = await new ArrowFileCandleStore(storeDir).read("ADABTC", "1m");
+    const times = Array.from(stored?.openTime ?? []);
+    expect(new Set(times).size).toBe(10);
+    expect(times).toEqual([...times].sort((x, y) => x - y));
+  });
+
+  it("lets newer data replace differing candles and counts them", async () => {
+    const storeDir = tempDir();
+    await importFiles([RAW_SAMPLE], { storeDir });
+    const corrected = sampleLines.map((line, i) =>
+      i === 2
+        ? line
+            .split(",")
+            .map((f, k) => (k === 5 ? "1.5" : f))
+            .join(",")
+        : line,
+    );
+    const report = await importFiles([csv(tempDir(), "ADABTC-1m-2021-11-27.csv", corrected)], { storeDir });
+    expect(report.series[0]).toMatchObject({ replaced: 1, unchanged: 9, added: 0 });
+    expect((await new ArrowFileCandleStore(storeDir).read("ADABTC", "1m"))?.volume[2]).toBe(1.5);
+  });
+
+  it("keeps columns a later ccxt import does not carry", async () => {
+    const storeDir = tempDir();
+    await importFiles([RAW_SAMPLE], { storeDir });
+    const ohlcv = sampleLines.map((line) => line.split(",").slice(0, 6).map(Number));
+    const json = join(tempDir(), "ADA_BTC-1m.json");
+    writeFileSync(json, JSON.stringify(ohlcv));
+    const report = await importFiles([json], { storeDir });
+    expect(report.series[0]).toMatchObject({ unchanged: 10, replaced: 0 });
+    expect((await new ArrowFileCandleStore(storeDir).read("ADABTC", "1m"))?.trades[0]).toBe(79);
+  });
+
+  it("leaves the store untouched when any file is bad", async () => {
+    const storeDir = tempDir();
+    await importFiles([RAW_SAMPLE], { storeDir });
+    const file = new ArrowFileCandleStore(storeDir).pathOf("ADABTC", "1m");
+    const before = readFileSync(file);
+    const good = csv(tempDir(), "ADABTC-1m-2021-11-28.csv", sampleLines.map(nextDay));
+    const bad = csv(tempDir(), "ADABTC-1m-2021-11-29.csv", [...sampleLines.slice(0, 3), "1637971380000,1,2"]);
+    await expect(importFiles([good, bad], { storeDir })).rejects.toThrow(
+      /ADABTC-1m-2021-11-29.csv:4: expected 12/,
+    );
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect((await new ArrowFileCandleStore(storeDir).list()).map((s) => s.rows)).toEqual([10]);
+  });
+});

@@ -1,0 +1,128 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { unzipSync } from "fflate";
+import { DataFormatError, NotFoundError, UsageError } from "../../core/errors.js";
+import type { CandleSeries } from "../candles.js";
+import { verifyAgainstChecksumFile } from "../checksum.js";
+import type { Interval } from "../intervals.js";
+import { parseBinanceKlineCsv } from "./binance-csv.js";
+import { hintsFromFileName } from "./file-names.js";
+import { parseJsonCandles } from "./json-arrays.js";
+import { normaliseCandles, type OrderingReport } from "./normalise.js";
+import type { RawCandle } from "./raw-rows.js";
+
+export { hintsFromFileName } from "./file-names.js";
+export type { OrderingReport } from "./normalise.js";
+
+export type SourceFormat = "binance-csv" | "binance-zip" | "json";
+
+export interface ReadOptions {
+  /** Overrides what the file name says. Required when the name follows no known scheme. */
+  symbol?: string;
+  interval?: Interval;
+  /** `strict` (default) rejects out-of-order or conflicting rows; `lenient` counts them (for inspection). */
+  mode?: "strict" | "lenient";
+}
+
+export interface ReadResult {
+  /** The file (and for archives the entry) the candles came from, as used in messages. */
+  source: string;
+  format: SourceFormat;
+  symbol: string;
+  interval: Interval;
+  series: CandleSeries;
+  ordering: OrderingReport;
+  /** For zip archives: whether a sibling `.CHECKSUM` was found and matched. */
+  checksum: "verified" | "absent" | "not-applicable";
+}
+
+/**
+ * Reads one market-data file of any supported format into time-ordered candles.
+ * A zip archive is checked against its sibling `.CHECKSUM` before it is opened.
+ */
+export async function readCandleFile(path: string, options: ReadOptions = {}): Promise<ReadResult[]> {
+  if (!existsSync(path)) throw new NotFoundError(`${path}: no such file`);
+  const hints = hintsFromFileName(path);
+  const symbol = options.symbol ?? hints.symbol;
+  const interval = options.interval ?? hints.interval;
+  if (symbol === undefined || interval === undefined) {
+    throw new UsageError(
+      `${path}: cannot tell the ${symbol === undefined ? "symbol" : "interval"} from the file name`,
+      {
+        hint: "pass --symbol and --interval (names like BTCUSDT-5m-2021-01.zip or BTC_USDT-5m.json.gz are recognised)",
+      },
+    );
+  }
+  const mode = options.mode ?? "strict";
+  const finish = (
+    source: string,
+    format: SourceFormat,
+    rows: RawCandle[],
+    checksum: ReadResult["checksum"],
+  ) => {
+    const { series, report } = normaliseCandles(rows, source, symbol, interval, mode);
+    return { source, format, symbol, interval, series, ordering: report, checksum };
+  };
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".zip")) return readZip(path, finish);
+  const bytes = await readFile(path);
+  const text = decodeText(path, lower.endsWith(".gz") ? gunzip(path, bytes) : bytes);
+  if (lower.endsWith(".csv") || lower.endsWith(".csv.gz")) {
+    return [finish(path, "binance-csv", parseBinanceKlineCsv(text, path), "not-applicable")];
+  }
+  if (lower.endsWith(".json") || lower.endsWith(".json.gz")) {
+    return [finish(path, "json", parseJsonCandles(text, path), "not-applicable")];
+  }
+  throw new UsageError(`${path}: unknown file type`, {
+    hint: "supported: Binance kline .csv and .zip, ccxt/REST klines .json and .json.gz",
+  });
+}
+
+async function readZip(
+  path: string,
+  finish: (
+    source: string,
+    format: SourceFormat,
+    rows: RawCandle[],
+    checksum: ReadResult["checksum"],
+  ) => ReadResult,
+): Promise<ReadResult[]> {
+  const checksumPath = `${path}.CHECKSUM`;
+  const checksum = existsSync(checksumPath) ? "verified" : "absent";
+  if (checksum === "verified") await verifyAgainstChecksumFile(path, checksumPath);
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(await readFile(path));
+  } catch (error) {
+    throw new DataFormatError(path, undefined, `not a readable zip archive (${(error as Error).message})`, {
+      hint: "the archive is truncated or corrupt; delete it and download it again",
+    });
+  }
+  const csvNames = Object.keys(entries).filter((name) => name.toLowerCase().endsWith(".csv"));
+  if (csvNames.length === 0) throw new DataFormatError(path, undefined, "the archive holds no .csv file");
+  return csvNames.map((name) => {
+    const source = `${path}!${basename(name)}`;
+    const text = decodeText(source, entries[name] as Uint8Array);
+    return finish(source, "binance-zip", parseBinanceKlineCsv(text, source), checksum);
+  });
+}
+
+function gunzip(path: string, bytes: Buffer): Buffer {
+  try {
+    return gunzipSync(bytes);
+  } catch (error) {
+    throw new DataFormatError(path, undefined, `not a readable gzip file (${(error as Error).message})`, {
+      hint: "the file is truncated or corrupt; fetch it again",
+    });
+  }
+}
+
+function decodeText(source: string, bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new DataFormatError(source, undefined, "not UTF-8 text; is this a binary file?");
+  }
+}

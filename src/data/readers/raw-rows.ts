@@ -1,0 +1,112 @@
+import { DataFormatError } from "../../core/errors.js";
+
+/**
+ * One candle as a reader found it, before ordering checks. `where` is how errors point at it:
+ * `line 12` for CSV, `row 12` for JSON arrays (1-based either way).
+ */
+export interface RawCandle {
+  openTime: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  closeTime: number;
+  quoteVolume: number;
+  trades: number;
+  takerBuyBaseVolume: number;
+  takerBuyQuoteVolume: number;
+  where: string;
+  location: number;
+}
+
+const FIELD_NAMES = [
+  "open time",
+  "open",
+  "high",
+  "low",
+  "close",
+  "volume",
+  "close time",
+  "quote asset volume",
+  "number of trades",
+  "taker buy base asset volume",
+  "taker buy quote asset volume",
+  "ignore",
+] as const;
+
+/** Parses one numeric field strictly: `"12.5"` and `12.5` pass; `""`, `"abc"`, `"1e"` and non-finite values fail. */
+export function parseNumberField(value: unknown, file: string, where: string, column: number): number {
+  const name = FIELD_NAMES[column] ?? `column ${column + 1}`;
+  let parsed = Number.NaN;
+  if (typeof value === "number") parsed = value;
+  else if (typeof value === "string" && value.trim() !== "") parsed = Number(value);
+  if (!Number.isFinite(parsed)) {
+    throw new DataFormatError(
+      file,
+      undefined,
+      `${where}, column ${column + 1} (${name}): ${JSON.stringify(value)} is not a number`,
+    );
+  }
+  if (parsed < 0) {
+    throw new DataFormatError(
+      file,
+      undefined,
+      `${where}, column ${column + 1} (${name}): ${parsed} is negative`,
+    );
+  }
+  return parsed;
+}
+
+/** Milliseconds-or-microseconds detection: µs epochs are ~1e15 today, ms epochs ~1e12. */
+export type TimeUnit = "ms" | "us";
+const MICROSECOND_THRESHOLD = 1e14;
+
+export function detectTimeUnit(firstOpenTime: number): TimeUnit {
+  return firstOpenTime >= MICROSECOND_THRESHOLD ? "us" : "ms";
+}
+
+/** Converts a timestamp to ms, insisting that the whole file uses one unit. */
+export function toMilliseconds(value: number, unit: TimeUnit, file: string, where: string): number {
+  const looksMicro = value >= MICROSECOND_THRESHOLD;
+  if (looksMicro !== (unit === "us")) {
+    throw new DataFormatError(
+      file,
+      undefined,
+      `${where}: timestamp ${value} is in ${looksMicro ? "microseconds" : "milliseconds"} but earlier rows are in ${
+        unit === "us" ? "microseconds" : "milliseconds"
+      }`,
+      { hint: "a file must use one time unit throughout; split it and import the parts separately" },
+    );
+  }
+  return unit === "us" ? Math.floor(value / 1000) : value;
+}
+
+/**
+ * Builds a RawCandle from the 12-field Binance layout (data-dump CSV and REST klines share it).
+ * The unit is decided by the caller from the first row.
+ */
+export function candleFromKlineFields(
+  fields: readonly unknown[],
+  unit: TimeUnit,
+  file: string,
+  where: string,
+  location: number,
+): RawCandle {
+  const num = (column: number) => parseNumberField(fields[column], file, where, column);
+  return {
+    openTime: toMilliseconds(num(0), unit, file, where),
+    open: num(1),
+    high: num(2),
+    low: num(3),
+    close: num(4),
+    volume: num(5),
+    closeTime: toMilliseconds(num(6), unit, file, where),
+    quoteVolume: num(7),
+    trades: num(8),
+    takerBuyBaseVolume: num(9),
+    takerBuyQuoteVolume: num(10),
+    where,
+    location,
+  };
+}
