@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,13 +25,13 @@ describe("cryptoml data import/inspect on the bundled candles", () => {
 
   beforeAll(async () => {
     // Shared by the tests below, so it outlives each test (tempDir() dirs are removed after every test).
-    storeDir = mkdtempSync(join(tmpdir(), "cryptoml-cli-"));
+    storeDir = join(mkdtempSync(join(tmpdir(), "cryptoml-cli-")), "store");
     env = { CRYPTOML_DATA__STORE_DIR: storeDir };
     const imported = await runCli(["data", "import", "--bundled"], env);
     expect(imported.stderr).not.toMatch(/error/);
     expect(imported.code).toBe(0);
   });
-  afterAll(() => rmSync(storeDir, { recursive: true, force: true }));
+  afterAll(() => rmSync(join(storeDir, ".."), { recursive: true, force: true }));
 
   it("reports 65,741 BTCUSDT rows from 2020-12-01 and exactly the six documented outages", async () => {
     const result = await runCli(
@@ -83,6 +83,34 @@ describe("cryptoml data import/inspect on the bundled candles", () => {
     expect(result.stdout.trim()).toMatch(
       /^65741 2020-12-01T00:00:00\+00:00 \d+(\.\d+)? datetime64\[ms, UTC\]$/,
     );
+  });
+
+  it("builds the datasets of the three symbols with descriptions, scalers and folds", async () => {
+    const result = await runCli(["dataset", "build", "--json"], env);
+    expect(result.code).toBe(0);
+    const [btc] = JSON.parse(result.stdout);
+    // Every window of 64 + horizon 12 that touches one of the six outages is dropped, never filled.
+    expect(btc.counts).toMatchObject({ droppedForGaps: 6 * (64 + 12 - 1) });
+    expect(btc.counts.samples).toBe(
+      btc.split.train.count +
+        btc.split.validation.count +
+        btc.split.test.count +
+        btc.counts.droppedForPurge +
+        btc.counts.droppedForEmbargo +
+        btc.split.unused.count,
+    );
+    expect(btc.folds).toHaveLength(5);
+    expect(btc.scaler.kind).toBe("standard");
+    expect(Date.parse(btc.split.train.lastLabelTime)).toBeLessThan(
+      Date.parse(btc.split.validation.firstFeatureTime),
+    );
+    const saved = JSON.parse(
+      readFileSync(join(storeDir, "..", "datasets", "BTCUSDT-5m", "description.json"), "utf8"),
+    );
+    expect(saved.fingerprint).toBe(btc.fingerprint);
+    expect(saved.featureSpecs).toHaveLength(9);
+    const shown = await runCli(["dataset", "show", "--symbol", "BTCUSDT"], env);
+    expect(JSON.parse(shown.stdout).fingerprint).toBe(btc.fingerprint);
   });
 
   it("inspects a raw file, counting duplicates and disorder", async () => {

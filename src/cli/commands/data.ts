@@ -9,6 +9,7 @@ import { type InspectionReport, inspectSeries } from "../../data/inspect.js";
 import { type Interval, parseInterval } from "../../data/intervals.js";
 import { readCandleFile } from "../../data/readers/index.js";
 import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
+import type { CandleStore } from "../../data/store/candle-store.js";
 import { type CliContext, print } from "../context.js";
 import { registerDownloadCommand } from "./data-download.js";
 
@@ -32,6 +33,21 @@ export function bundledDataFiles(): string[] {
 export async function storeFor(ctx: CliContext): Promise<ArrowFileCandleStore> {
   const { config } = await loadConfig({ configDir: ctx.configDir, env: ctx.env });
   return new ArrowFileCandleStore(resolve(config.data.store_dir));
+}
+
+/** A stored series, or an error that says how to get it into the store. */
+export async function readStoredSeries(
+  store: CandleStore & { root: string },
+  symbol: string,
+  interval: Interval,
+) {
+  const series = await store.read(symbol, interval);
+  if (series === undefined) {
+    throw new NotFoundError(`no ${symbol} ${interval} candles in the store ${store.root}`, {
+      hint: "import them first: cryptoml data import --bundled, or cryptoml data download",
+    });
+  }
+  return series;
 }
 
 function optionalInterval(value: string | undefined): Interval | undefined {
@@ -130,14 +146,7 @@ async function inspectTarget(
     });
   }
   const store = await storeFor(ctx);
-  const interval = parseInterval(options.interval);
-  const series = await store.read(options.symbol, interval);
-  if (series === undefined) {
-    throw new NotFoundError(`no ${options.symbol} ${interval} candles in the store ${store.root}`, {
-      hint: "import them first: cryptoml data import --bundled, or cryptoml data download",
-    });
-  }
-  return inspectSeries(series);
+  return inspectSeries(await readStoredSeries(store, options.symbol, parseInterval(options.interval)));
 }
 
 function formatInspection(reports: InspectionReport | InspectionReport[]): string {

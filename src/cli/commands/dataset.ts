@@ -1,10 +1,9 @@
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig, type ResolvedConfig } from "../../config/index.js";
-import { NotFoundError, UsageError } from "../../core/errors.js";
 import { parseInterval } from "../../data/intervals.js";
 import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
-import { SYMBOL_PATTERN } from "../../data/symbols.js";
+import { parseSymbols } from "../../data/symbols.js";
 import {
   buildDataset,
   type DatasetDescription,
@@ -13,22 +12,11 @@ import {
 } from "../../datasets/index.js";
 import { computeFeatures } from "../../features/index.js";
 import { type CliContext, print } from "../context.js";
+import { readStoredSeries } from "./data.js";
 
 /** Datasets are described next to the store: `<store_dir>/../datasets/<SYMBOL>-<interval>/description.json`. */
 export function datasetsDirFor(config: ResolvedConfig): string {
   return join(dirname(resolve(config.data.store_dir)), "datasets");
-}
-
-function parseSymbolList(text: string | undefined, fallback: readonly string[]): string[] {
-  const symbols = text === undefined ? [...fallback] : text.split(",").map((s) => s.trim().toUpperCase());
-  for (const symbol of symbols) {
-    if (!SYMBOL_PATTERN.test(symbol)) {
-      throw new UsageError(`"${symbol}" is not a symbol`, {
-        hint: "use Binance symbols such as BTCUSDT,ETHUSDT",
-      });
-    }
-  }
-  return symbols;
 }
 
 export function registerDatasetCommands(program: Command, getContext: () => CliContext): void {
@@ -46,19 +34,14 @@ export function registerDatasetCommands(program: Command, getContext: () => CliC
     .action(async (options: { symbols?: string; interval?: string; out?: string; json?: boolean }) => {
       const ctx = getContext();
       const { config } = await loadConfig({ configDir: ctx.configDir, env: ctx.env });
-      const symbols = parseSymbolList(options.symbols, config.data.symbols);
+      const symbols = parseSymbols(options.symbols ?? config.data.symbols);
       const interval = parseInterval(options.interval ?? config.data.interval);
       const store = new ArrowFileCandleStore(resolve(config.data.store_dir));
       const outDir = resolve(options.out ?? datasetsDirFor(config));
       const built: { description: DatasetDescription; path: string }[] = [];
       for (const symbol of symbols) {
         const started = performance.now();
-        const series = await store.read(symbol, interval);
-        if (series === undefined) {
-          throw new NotFoundError(`no ${symbol} ${interval} candles in the store ${store.root}`, {
-            hint: "import them first: cryptoml data import --bundled, or cryptoml data download",
-          });
-        }
+        const series = await readStoredSeries(store, symbol, interval);
         const frame = computeFeatures(series, config.features);
         const { description } = buildDataset(series, frame, config.dataset);
         const path = join(outDir, `${symbol}-${interval}`, "description.json");

@@ -1,7 +1,9 @@
 import { posix } from "node:path";
 import { UsageError } from "../../core/errors.js";
 import type { Interval } from "../intervals.js";
-import { SYMBOL_PATTERN } from "../symbols.js";
+import { parseSymbols } from "../symbols.js";
+
+export { parseSymbols };
 
 /** A calendar month, `month` 1–12. */
 export interface YearMonth {
@@ -63,29 +65,6 @@ export function formatYearMonth(value: YearMonth): string {
 /** Negative when `a` is before `b`, 0 when equal. */
 export function compareYearMonth(a: YearMonth, b: YearMonth): number {
   return a.year * 12 + a.month - (b.year * 12 + b.month);
-}
-
-/**
- * Upper-cases, de-duplicates and validates symbols; rejects `BTC/USDT` (ccxt spelling) with a hint.
- * Accepts one comma-separated string or a list.
- */
-export function parseSymbols(input: string | readonly string[]): string[] {
-  const parts = (typeof input === "string" ? input.split(",") : input).map((s) => s.trim()).filter(Boolean);
-  if (parts.length === 0) {
-    throw new UsageError("no symbols given", { hint: "pass --symbols BTCUSDT,ETHUSDT" });
-  }
-  const symbols: string[] = [];
-  for (const part of parts) {
-    const symbol = part.toUpperCase();
-    if (!SYMBOL_PATTERN.test(symbol)) {
-      const hint = /[/_-]/.test(symbol)
-        ? `use the Binance spelling without a separator, e.g. ${symbol.replace(/[/_-]/g, "")}`
-        : "a Binance symbol is 2–20 upper-case letters and digits, e.g. BTCUSDT";
-      throw new UsageError(`symbol "${part}" is not a Binance spot symbol`, { hint });
-    }
-    if (!symbols.includes(symbol)) symbols.push(symbol);
-  }
-  return symbols;
 }
 
 /**

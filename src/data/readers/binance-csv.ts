@@ -1,5 +1,5 @@
 import { DataFormatError } from "../../core/errors.js";
-import { candleFromKlineFields, detectTimeUnit, parseNumberField, type RawCandle } from "./raw-rows.js";
+import { candleFromFields, detectTimeUnit, parseNumberField, type RawCandle } from "./raw-rows.js";
 
 const KLINE_COLUMNS = 12;
 
@@ -27,7 +27,7 @@ export function parseBinanceKlineCsv(text: string, file: string): RawCandle[] {
     }
     const where = `line ${lineNumber}`;
     unit ??= detectTimeUnit(parseNumberField(fields[0], file, where, 0));
-    candles.push(candleFromKlineFields(fields, unit, file, where, lineNumber));
+    candles.push(candleFromFields(fields, unit, file, where, lineNumber));
   }
   if (candles.length === 0) throw new DataFormatError(file, undefined, "no candles in file");
   return candles;

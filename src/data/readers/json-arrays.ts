@@ -1,11 +1,10 @@
 import { DataFormatError } from "../../core/errors.js";
 import {
-  candleFromKlineFields,
+  candleFromFields,
   detectTimeUnit,
   parseNumberField,
   type RawCandle,
   type TimeUnit,
-  toMilliseconds,
 } from "./raw-rows.js";
 
 /**
@@ -48,30 +47,7 @@ export function parseJsonCandles(text: string, file: string): RawCandle[] {
       );
     }
     unit ??= detectTimeUnit(parseNumberField(row[0], file, where, 0));
-    candles.push(
-      width === 12
-        ? candleFromKlineFields(row, unit, file, where, index + 1)
-        : fromOhlcv(row, unit, file, where, index + 1),
-    );
+    candles.push(candleFromFields(row, unit, file, where, index + 1));
   }
   return candles;
-}
-
-function fromOhlcv(row: unknown[], unit: TimeUnit, file: string, where: string, location: number): RawCandle {
-  const num = (column: number) => parseNumberField(row[column], file, where, column);
-  return {
-    openTime: toMilliseconds(num(0), unit, file, where),
-    open: num(1),
-    high: num(2),
-    low: num(3),
-    close: num(4),
-    volume: num(5),
-    closeTime: Number.NaN,
-    quoteVolume: Number.NaN,
-    trades: Number.NaN,
-    takerBuyBaseVolume: Number.NaN,
-    takerBuyQuoteVolume: Number.NaN,
-    where,
-    location,
-  };
 }

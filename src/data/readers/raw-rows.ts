@@ -83,17 +83,20 @@ export function toMilliseconds(value: number, unit: TimeUnit, file: string, wher
 }
 
 /**
- * Builds a RawCandle from the 12-field Binance layout (data-dump CSV and REST klines share it).
- * The unit is decided by the caller from the first row.
+ * Builds a RawCandle from a row's fields: the 12-field Binance layout (data-dump CSV and REST klines)
+ * or, with 6 fields, ccxt's OHLCV, whose missing columns are NaN. The caller decides the time unit
+ * from the first row.
  */
-export function candleFromKlineFields(
+export function candleFromFields(
   fields: readonly unknown[],
   unit: TimeUnit,
   file: string,
   where: string,
   location: number,
 ): RawCandle {
+  const full = fields.length >= 12;
   const num = (column: number) => parseNumberField(fields[column], file, where, column);
+  const optional = (column: number) => (full ? num(column) : Number.NaN);
   return {
     openTime: toMilliseconds(num(0), unit, file, where),
     open: num(1),
@@ -101,11 +104,11 @@ export function candleFromKlineFields(
     low: num(3),
     close: num(4),
     volume: num(5),
-    closeTime: toMilliseconds(num(6), unit, file, where),
-    quoteVolume: num(7),
-    trades: num(8),
-    takerBuyBaseVolume: num(9),
-    takerBuyQuoteVolume: num(10),
+    closeTime: full ? toMilliseconds(num(6), unit, file, where) : Number.NaN,
+    quoteVolume: optional(7),
+    trades: optional(8),
+    takerBuyBaseVolume: optional(9),
+    takerBuyQuoteVolume: optional(10),
     where,
     location,
   };
