@@ -27,7 +27,24 @@ function buildProgram(
   registerConfigCommands(program, getContext);
   registerDataCommands(program, getContext);
   registerDatasetCommands(program, getContext);
+  program.addHelpText("after", () => `\nEvery command:\n${listCommands(program).join("\n")}\n`);
   return program;
+}
+
+/** `  data import    import Binance CSV/zip, ...` for every leaf command, so --help shows them all. */
+function listCommands(program: Command): string[] {
+  const leaves: [string, string][] = [];
+  const walk = (command: Command, prefix: string) => {
+    for (const sub of command.commands) {
+      if (sub.name() === "help") continue;
+      const name = `${prefix}${sub.name()}`;
+      if (sub.commands.length === 0) leaves.push([name, sub.description()]);
+      else walk(sub, `${name} `);
+    }
+  };
+  walk(program, "");
+  const width = Math.max(...leaves.map(([name]) => name.length));
+  return leaves.map(([name, description]) => `  ${name.padEnd(width)}  ${description}`);
 }
 
 /**

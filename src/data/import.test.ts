@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { strToU8, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { useTempDirs } from "../../test/helpers/temp-dir.js";
 import { importFiles } from "./import.js";
@@ -24,6 +26,43 @@ function nextDay(line: string): string {
 }
 
 describe("importFiles", () => {
+  it("imports a zipped microsecond-timestamp file with a header (Binance spot from 2025 on)", async () => {
+    // The documented example row of 2025-01-01 and the two hours after it, in microseconds.
+    const hour = 3_600_000_000;
+    const rows = [0, 1, 2].map((k) =>
+      [
+        1735689600000000 + k * hour,
+        4.1507 + k / 100,
+        4.1587,
+        4.1506,
+        4.1554,
+        539.23,
+        1735693199999999 + k * hour,
+        2240.398609,
+        13,
+        401.82,
+        1669.981213,
+        0,
+      ].join(","),
+    );
+    const header =
+      "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore";
+    const dir = tempDir();
+    const zip = join(dir, "BTCUSDT-1h-2025-01-01.zip");
+    const bytes = zipSync({ "BTCUSDT-1h-2025-01-01.csv": strToU8([header, ...rows].join("\n")) });
+    writeFileSync(zip, bytes);
+    writeFileSync(
+      `${zip}.CHECKSUM`,
+      `${createHash("sha256").update(bytes).digest("hex")}  BTCUSDT-1h-2025-01-01.zip\n`,
+    );
+    const storeDir = tempDir();
+    const report = await importFiles([zip], { storeDir });
+    expect(report.unverifiedArchives).toEqual([]);
+    const stored = await new ArrowFileCandleStore(storeDir).read("BTCUSDT", "1h");
+    expect(Array.from(stored?.openTime ?? [])).toEqual([1735689600000, 1735693200000, 1735696800000]);
+    expect(stored?.open[1]).toBe(4.1507 + 1 / 100);
+  });
+
   it("imports, and importing the same data again changes nothing", async () => {
     const storeDir = tempDir();
     const first = await importFiles([RAW_SAMPLE], { storeDir });
@@ -50,6 +89,21 @@ describe("importFiles", () => {
     const times = Array.from(stored?.openTime ?? []);
     expect(new Set(times).size).toBe(10);
     expect(times).toEqual([...times].sort((x, y) => x - y));
+  });
+
+  it("joins disjoint and merges overlapping files given in one import", async () => {
+    const disjoint = [
+      csv(tempDir(), "ADABTC-1m-2021-11-27.csv", sampleLines.slice(5)),
+      csv(tempDir(), "ADABTC-1m-2021-11-27.csv", sampleLines.slice(0, 5)),
+    ];
+    const joined = await importFiles(disjoint, { storeDir: tempDir() });
+    expect(joined.series[0]).toMatchObject({ rows: 10, added: 10, replaced: 0, unchanged: 0 });
+    const overlapping = [
+      csv(tempDir(), "ADABTC-1m-2021-11-27.csv", sampleLines.slice(3)),
+      csv(tempDir(), "ADABTC-1m-2021-11-27.csv", sampleLines.slice(0, 6)),
+    ];
+    const merged = await importFiles(overlapping, { storeDir: tempDir() });
+    expect(merged.series[0]).toMatchObject({ rows: 10, added: 10, unchanged: 3 });
   });
 
   it("lets newer data replace differing candles and counts them", async () => {

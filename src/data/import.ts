@@ -1,4 +1,4 @@
-import type { CandleSeries } from "./candles.js";
+import { allocateSeries, CANDLE_VALUE_COLUMNS, type CandleSeries } from "./candles.js";
 import type { Interval } from "./intervals.js";
 import { type MergeCounts, mergeSeries } from "./merge.js";
 import { type ReadResult, readCandleFile } from "./readers/index.js";
@@ -13,7 +13,7 @@ export interface ImportOptions {
   /** Override what the file names say. */
   symbol?: string;
   interval?: Interval;
-  /** One line per file read and per series written. */
+  /** One line per file read (the caller reports the totals). */
   onProgress?: (message: string) => void;
 }
 
@@ -31,6 +31,31 @@ export interface ImportReport {
   duplicatesInFiles: number;
   /** Zip archives imported without a `.CHECKSUM` beside them, so not verified. */
   unverifiedArchives: string[];
+}
+
+/**
+ * Monthly archives of one series do not overlap: joining them first costs one copy, where merging
+ * each into the growing series would copy it once per file. Overlapping parts stay separate.
+ */
+function combineDisjoint(parts: CandleSeries[]): CandleSeries[] {
+  const sorted = [...parts].sort((a, b) => (a.openTime[0] ?? 0) - (b.openTime[0] ?? 0));
+  const disjoint = sorted.every(
+    (part, i) => i === 0 || (part.openTime[0] ?? 0) > ((sorted[i - 1] as CandleSeries).openTime.at(-1) ?? 0),
+  );
+  if (!disjoint || sorted.length < 2) return sorted;
+  const first = sorted[0] as CandleSeries;
+  const joined = allocateSeries(
+    first.symbol,
+    first.interval,
+    sorted.reduce((n, part) => n + part.length, 0),
+  );
+  let offset = 0;
+  for (const part of sorted) {
+    joined.openTime.set(part.openTime, offset);
+    for (const column of CANDLE_VALUE_COLUMNS) joined[column].set(part[column], offset);
+    offset += part.length;
+  }
+  return [joined];
 }
 
 /**
@@ -62,7 +87,7 @@ export async function importFiles(paths: readonly string[], options: ImportOptio
       const first = parts[0] as CandleSeries;
       let current = await store.read(first.symbol, first.interval);
       const total: MergeCounts = { added: 0, replaced: 0, unchanged: 0 };
-      for (const part of parts) {
+      for (const part of combineDisjoint(parts)) {
         const { merged: next, counts } = mergeSeries(current, part);
         current = next;
         total.added += counts.added;
@@ -78,11 +103,6 @@ export async function importFiles(paths: readonly string[], options: ImportOptio
       (_, index) => (series[index]?.added ?? 0) + (series[index]?.replaced ?? 0) > 0,
     );
     await store.replace(changed);
-    for (const item of series) {
-      options.onProgress?.(
-        `${item.symbol} ${item.interval}: ${item.added} added, ${item.replaced} replaced, ${item.unchanged} unchanged, ${item.rows} stored`,
-      );
-    }
     return {
       files: paths.length,
       series,

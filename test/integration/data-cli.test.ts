@@ -138,8 +138,17 @@ describe("the cryptoml executable", () => {
   it("lists every command with a purpose in --help", () => {
     const result = spawnCli(["--help"]);
     expect(result.code).toBe(0);
-    for (const command of ["config", "data", "dataset"])
-      expect(result.stdout).toMatch(new RegExp(`\\n  ${command}\\b.+\\w`));
+    const leaves = [
+      "config check",
+      "config show",
+      "data import",
+      "data inspect",
+      "data list",
+      "data download",
+      "dataset build",
+      "dataset show",
+    ];
+    for (const command of leaves) expect(result.stdout).toMatch(new RegExp(`\\n  ${command} +\\w.{10,}`));
   });
 
   it("prints errors without a stack trace, and with one under --verbose", () => {

@@ -10,6 +10,7 @@ import { type Interval, parseInterval } from "../../data/intervals.js";
 import { readCandleFile } from "../../data/readers/index.js";
 import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
 import type { CandleStore } from "../../data/store/candle-store.js";
+import { parseSymbols } from "../../data/symbols.js";
 import { type CliContext, print } from "../context.js";
 import { registerDownloadCommand } from "./data-download.js";
 
@@ -146,7 +147,8 @@ async function inspectTarget(
     });
   }
   const store = await storeFor(ctx);
-  return inspectSeries(await readStoredSeries(store, options.symbol, parseInterval(options.interval)));
+  const [symbol] = parseSymbols(options.symbol);
+  return inspectSeries(await readStoredSeries(store, symbol as string, parseInterval(options.interval)));
 }
 
 function formatInspection(reports: InspectionReport | InspectionReport[]): string {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { unzipSync } from "fflate";
@@ -7,6 +7,7 @@ import { DataFormatError, NotFoundError, UsageError } from "../../core/errors.js
 import type { CandleSeries } from "../candles.js";
 import { verifyAgainstChecksumFile } from "../checksum.js";
 import type { Interval } from "../intervals.js";
+import { parseSymbols } from "../symbols.js";
 import { parseBinanceKlineCsv } from "./binance-csv.js";
 import { hintsFromFileName } from "./file-names.js";
 import { parseJsonCandles } from "./json-arrays.js";
@@ -43,18 +44,19 @@ export interface ReadResult {
  * A zip archive is checked against its sibling `.CHECKSUM` before it is opened.
  */
 export async function readCandleFile(path: string, options: ReadOptions = {}): Promise<ReadResult[]> {
-  if (!existsSync(path)) throw new NotFoundError(`${path}: no such file`);
-  const hints = hintsFromFileName(path);
-  const symbol = options.symbol ?? hints.symbol;
-  const interval = options.interval ?? hints.interval;
-  if (symbol === undefined || interval === undefined) {
-    throw new UsageError(
-      `${path}: cannot tell the ${symbol === undefined ? "symbol" : "interval"} from the file name`,
-      {
-        hint: "pass --symbol and --interval (names like BTCUSDT-5m-2021-01.zip or BTC_USDT-5m.json.gz are recognised)",
-      },
-    );
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined) throw new NotFoundError(`${path}: no such file`);
+  if (!info.isFile()) {
+    throw new UsageError(`${path}: not a file`, { hint: "name the files to import, e.g. data/*.zip" });
   }
+  const lower = path.toLowerCase();
+  const format = formatOf(lower);
+  if (format === undefined) {
+    throw new UsageError(`${path}: unknown file type`, {
+      hint: "supported: Binance kline .csv and .zip, ccxt/REST klines .json and .json.gz",
+    });
+  }
+  const { symbol, interval } = identify(path, options);
   const mode = options.mode ?? "strict";
   const finish = (
     source: string,
@@ -65,19 +67,48 @@ export async function readCandleFile(path: string, options: ReadOptions = {}): P
     const { series, report } = normaliseCandles(rows, source, symbol, interval, mode);
     return { source, format, symbol, interval, series, ordering: report, checksum };
   };
-  const lower = path.toLowerCase();
-  if (lower.endsWith(".zip")) return readZip(path, finish);
+  if (format === "binance-zip") return readZip(path, finish);
   const bytes = await readFile(path);
   const text = decodeText(path, lower.endsWith(".gz") ? gunzip(path, bytes) : bytes);
-  if (lower.endsWith(".csv") || lower.endsWith(".csv.gz")) {
-    return [finish(path, "binance-csv", parseBinanceKlineCsv(text, path), "not-applicable")];
+  const rows = format === "binance-csv" ? parseBinanceKlineCsv(text, path) : parseJsonCandles(text, path);
+  return [finish(path, format, rows, "not-applicable")];
+}
+
+function formatOf(lowerPath: string): SourceFormat | undefined {
+  if (lowerPath.endsWith(".zip")) return "binance-zip";
+  if (lowerPath.endsWith(".csv") || lowerPath.endsWith(".csv.gz")) return "binance-csv";
+  if (lowerPath.endsWith(".json") || lowerPath.endsWith(".json.gz")) return "json";
+  return undefined;
+}
+
+/**
+ * Symbol and interval from the options or the file name. A flag that contradicts the name is an
+ * error: importing `BTC_USDT-1h.json.gz` as 5m would overwrite real 5-minute candles.
+ */
+function identify(path: string, options: ReadOptions): { symbol: string; interval: Interval } {
+  const hints = hintsFromFileName(path);
+  const flagSymbol = options.symbol === undefined ? undefined : parseSymbols(options.symbol)[0];
+  for (const [what, flag, named] of [
+    ["symbol", flagSymbol, hints.symbol],
+    ["interval", options.interval, hints.interval],
+  ] as const) {
+    if (flag !== undefined && named !== undefined && flag !== named) {
+      throw new UsageError(`${path}: the file name says ${what} ${named}, but --${what} says ${flag}`, {
+        hint: `drop --${what}, or rename the file if its name is wrong`,
+      });
+    }
   }
-  if (lower.endsWith(".json") || lower.endsWith(".json.gz")) {
-    return [finish(path, "json", parseJsonCandles(text, path), "not-applicable")];
+  const symbol = flagSymbol ?? hints.symbol;
+  const interval = options.interval ?? hints.interval;
+  if (symbol === undefined || interval === undefined) {
+    throw new UsageError(
+      `${path}: cannot tell the ${symbol === undefined ? "symbol" : "interval"} from the file name`,
+      {
+        hint: "pass --symbol and --interval (names like BTCUSDT-5m-2021-01.zip or BTC_USDT-5m.json.gz are recognised)",
+      },
+    );
   }
-  throw new UsageError(`${path}: unknown file type`, {
-    hint: "supported: Binance kline .csv and .zip, ccxt/REST klines .json and .json.gz",
-  });
+  return { symbol, interval };
 }
 
 async function readZip(

@@ -35,6 +35,22 @@ const FIELD_NAMES = [
   "ignore",
 ] as const;
 
+/**
+ * An error about one row: CSV rows are named by their line (`file:12: problem`), JSON rows by their
+ * index (`file: row 12: problem`), since a JSON file may hold every row on one line.
+ */
+export function rowError(
+  file: string,
+  where: string,
+  problem: string,
+  options: { hint?: string } = {},
+): DataFormatError {
+  const line = /^line (\d+)$/.exec(where);
+  return line
+    ? new DataFormatError(file, Number(line[1]), problem, options)
+    : new DataFormatError(file, undefined, `${where}: ${problem}`, options);
+}
+
 /** Parses one numeric field strictly: `"12.5"` and `12.5` pass; `""`, `"abc"`, `"1e"` and non-finite values fail. */
 export function parseNumberField(value: unknown, file: string, where: string, column: number): number {
   const name = FIELD_NAMES[column] ?? `column ${column + 1}`;
@@ -42,11 +58,7 @@ export function parseNumberField(value: unknown, file: string, where: string, co
   if (typeof value === "number") parsed = value;
   else if (typeof value === "string" && value.trim() !== "") parsed = Number(value);
   if (!Number.isFinite(parsed)) {
-    throw new DataFormatError(
-      file,
-      undefined,
-      `${where}, column ${column + 1} (${name}): ${JSON.stringify(value)} is not a number`,
-    );
+    throw rowError(file, where, `column ${column + 1} (${name}): ${JSON.stringify(value)} is not a number`);
   }
   if (parsed < 0) {
     throw new DataFormatError(
@@ -70,10 +82,10 @@ export function detectTimeUnit(firstOpenTime: number): TimeUnit {
 export function toMilliseconds(value: number, unit: TimeUnit, file: string, where: string): number {
   const looksMicro = value >= MICROSECOND_THRESHOLD;
   if (looksMicro !== (unit === "us")) {
-    throw new DataFormatError(
+    throw rowError(
       file,
-      undefined,
-      `${where}: timestamp ${value} is in ${looksMicro ? "microseconds" : "milliseconds"} but earlier rows are in ${
+      where,
+      `timestamp ${value} is in ${looksMicro ? "microseconds" : "milliseconds"} but earlier rows are in ${
         unit === "us" ? "microseconds" : "milliseconds"
       }`,
       { hint: "a file must use one time unit throughout; split it and import the parts separately" },

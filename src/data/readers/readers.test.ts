@@ -60,9 +60,7 @@ describe("Binance data-dump CSV", () => {
   it("rejects text in a price column naming line and column", async () => {
     const text = readFileSync(RAW_SAMPLE, "utf8").replace("0.00002860,0.00002854", "abc,0.00002854");
     const path = write("ADABTC-1m-2021-11-27.csv", text);
-    await expect(readCandleFile(path)).rejects.toThrow(
-      `${path}: line 2, column 3 (high): "abc" is not a number`,
-    );
+    await expect(readCandleFile(path)).rejects.toThrow(`${path}:2: column 3 (high): "abc" is not a number`);
   });
 
   it("rejects timestamps going backwards", async () => {
@@ -70,7 +68,7 @@ describe("Binance data-dump CSV", () => {
     [lines[4], lines[5]] = [lines[5] as string, lines[4] as string];
     const path = write("ADABTC-1m-2021-11-27.csv", lines.join("\n"));
     await expect(readCandleFile(path)).rejects.toThrow(
-      /line 6: timestamps go backwards: open time 2021-11-27T00:04:00.000Z comes after line 5/,
+      /ADABTC-1m-2021-11-27.csv:6: timestamps go backwards: open time 2021-11-27T00:04:00.000Z comes after line 5/,
     );
   });
 
@@ -95,14 +93,42 @@ describe("Binance data-dump CSV", () => {
       ].join("\n"),
     );
     await expect(readCandleFile(conflicting)).rejects.toThrow(
-      /line 4: duplicate open time .* differ from line 3/,
+      /ADABTC-1m-2021-11-27.csv:4: duplicate open time .* differ from line 3/,
     );
   });
 
-  it("rejects candles off the interval grid (wrong --interval)", async () => {
-    await expect(readCandleFile(RAW_SAMPLE, { interval: "5m" })).rejects.toThrow(
-      /line 2: .* is not on the 5m grid/,
+  it("rejects candles of another interval than the one asked for", async () => {
+    const unnamed = write("sample.csv", readFileSync(RAW_SAMPLE));
+    await expect(readCandleFile(unnamed, { symbol: "ADABTC", interval: "5m" })).rejects.toThrow(
+      `${unnamed}:1: close time 2021-11-27T00:00:59.999Z does not fit a 5m candle opening at 2021-11-27T00:00:00.000Z`,
     );
+    const minutes = [0, 1].map((m) => [Date.UTC(2021, 0, 1, 0, m), 1, 2, 0.5, 1.5, 10]);
+    const offGrid = write("BTC_USDT-5m.json", JSON.stringify(minutes));
+    await expect(readCandleFile(offGrid)).rejects.toThrow(
+      `${offGrid}: row 2: open time 2021-01-01T00:01:00.000Z is not on the 5m grid`,
+    );
+    // On the grid, but each candle closes an hour after it opens: a 1h file named as 5m.
+    const hourly = "1609459200000,1,2,0.5,1.5,10,1609462799999,15,3,5,7.5,0\n";
+    const misnamed = write("BTCUSDT-5m-2021-01.csv", hourly);
+    await expect(readCandleFile(misnamed)).rejects.toThrow(
+      `${misnamed}:1: close time 2021-01-01T00:59:59.999Z does not fit a 5m candle opening at 2021-01-01T00:00:00.000Z (expected 2021-01-01T00:04:59.999Z)`,
+    );
+  });
+
+  it("refuses a --symbol or --interval that contradicts the file name", async () => {
+    await expect(readCandleFile(RAW_SAMPLE, { interval: "5m" })).rejects.toThrow(
+      "the file name says interval 1m, but --interval says 5m",
+    );
+    await expect(readCandleFile(RAW_SAMPLE, { symbol: "ethbtc" })).rejects.toThrow(
+      "the file name says symbol ADABTC, but --symbol says ETHBTC",
+    );
+    await expect(readCandleFile(RAW_SAMPLE, { symbol: "../etc" })).rejects.toThrow(
+      /is not a Binance spot symbol/,
+    );
+  });
+
+  it("refuses a directory with a usage error", async () => {
+    await expect(readCandleFile(tempDir())).rejects.toThrow(/not a file/);
   });
 
   it("counts disorder instead of failing in lenient mode", async () => {
@@ -202,9 +228,17 @@ describe("JSON layouts", () => {
 
   it("names the row of a bad value and the truncation of a gzip", async () => {
     const bad = write("BTC_USDT-5m.json", JSON.stringify([ohlcv[0], [1606781100000, "x", 1, 1, 1, 1]]));
-    await expect(readCandleFile(bad)).rejects.toThrow(`${bad}: row 2, column 2 (open): "x" is not a number`);
+    await expect(readCandleFile(bad)).rejects.toThrow(`${bad}: row 2: column 2 (open): "x" is not a number`);
     const truncated = write("BTC_USDT-5m.json.gz", gzipSync(JSON.stringify(ohlcv)).subarray(0, 20));
     await expect(readCandleFile(truncated)).rejects.toThrow(/not a readable gzip file/);
+  });
+
+  it("rejects OHLCV arrays whose spacing is not the interval", async () => {
+    const hourly = [0, 1, 2, 4].map((h) => [Date.UTC(2021, 0, 1, h), 1, 2, 0.5, 1.5, 10]);
+    const path = write("BTC_USDT-5m.json", JSON.stringify(hourly));
+    await expect(readCandleFile(path)).rejects.toThrow(
+      `${path}: candles are usually 1h apart, but the interval is 5m (5m)`,
+    );
   });
 
   it("asks for --symbol when the name says nothing", async () => {

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   makeData,
   makeVector,
@@ -18,6 +18,7 @@ import {
   type CandleValueColumn,
 } from "../candles.js";
 import { type Interval, isInterval } from "../intervals.js";
+import { SYMBOL_PATTERN } from "../symbols.js";
 import type { CandleStore, StoredSeriesInfo } from "./candle-store.js";
 import { withFileLock } from "./lock.js";
 
@@ -47,6 +48,12 @@ export class ArrowFileCandleStore implements CandleStore {
   constructor(readonly root: string) {}
 
   pathOf(symbol: string, interval: Interval): string {
+    // The symbol becomes a directory name: never let it point outside the store.
+    if (!SYMBOL_PATTERN.test(symbol)) {
+      throw new CryptomlError("STORE", `"${symbol}" is not a symbol the store can hold`, {
+        hint: "symbols are 2–20 upper-case letters and digits, e.g. BTCUSDT",
+      });
+    }
     return join(this.root, symbol, `${interval}.arrow`);
   }
 
@@ -92,8 +99,10 @@ export class ArrowFileCandleStore implements CandleStore {
   }
 
   async replace(series: readonly CandleSeries[]): Promise<void> {
+    await this.removeStaleTemporaries(series);
     // Stage every file first (write + fsync), then rename each over its target: a failure while
-    // staging leaves all stored series untouched, and each rename is atomic on its own.
+    // staging leaves all stored series untouched, and each rename is atomic on its own. A crash
+    // between two renames leaves some series new and the others old, each one whole.
     const staged: { temp: string; target: string }[] = [];
     try {
       for (const item of series) {
@@ -115,6 +124,19 @@ export class ArrowFileCandleStore implements CandleStore {
       );
     }
     for (const { temp, target } of staged) await rename(temp, target);
+    // The renames are durable only once their directories are synced.
+    for (const dir of new Set(staged.map(({ target }) => dirname(target)))) await syncDirectory(dir);
+  }
+
+  /** Temporary files an interrupted import left behind (`<interval>.arrow.<pid>.tmp`); callers hold the lock. */
+  private async removeStaleTemporaries(series: readonly CandleSeries[]): Promise<void> {
+    for (const symbol of new Set(series.map((item) => item.symbol))) {
+      const dir = join(this.root, symbol);
+      if (!existsSync(dir)) continue;
+      for (const file of await readdir(dir)) {
+        if (/\.arrow\.\d+\.tmp$/.test(file)) await rm(join(dir, file), { force: true });
+      }
+    }
   }
 
   async withWriteLock<T>(work: () => Promise<T>): Promise<T> {
@@ -127,6 +149,15 @@ async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
   const handle = await open(path, "w");
   try {
     await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
     await handle.sync();
   } finally {
     await handle.close();
