@@ -16,6 +16,7 @@ VENV="${ROOT}/.venv-peers"
 STAMP="${VENV}/.cryptoml-requirements.sha256"
 REQUIREMENT_FILES=(
   "test/peers/requirements.txt"
+  "test/peers/requirements-engine.txt"
 )
 MIN_PYTHON_MINOR=11
 
