@@ -210,15 +210,25 @@ export interface WrittenArchive {
   readonly sha256: string;
 }
 
+export interface ArchiveOptions {
+  /** Publish a well-formed checksum that does not match the zip. */
+  wrongChecksum?: boolean;
+  /** Publish a `.CHECKSUM` that is not `<sha256>  <name>` at all (an HTML error page, say). */
+  malformedChecksum?: boolean;
+}
+
+/** What a misconfigured mirror might serve as a `.CHECKSUM`. */
+export const MALFORMED_CHECKSUM = "<html><body>Not a checksum</body></html>\n";
+
 /**
  * Writes `<root>/<remotePath>` as a zip holding `csv` under the archive's base name, and its `.CHECKSUM`
- * (`<sha256>  <name>.zip`, as sha256sum writes it). `wrongChecksum` publishes a checksum that does not match.
+ * (`<sha256>  <name>.zip`, as sha256sum writes it), or a wrong or malformed one as `options` say.
  */
 export function writeArchive(
   root: string,
   remotePath: string,
   csv: string,
-  options: { wrongChecksum?: boolean } = {},
+  options: ArchiveOptions = {},
 ): WrittenArchive {
   const file = join(root, remotePath);
   const name = remotePath.split("/").pop() as string;
@@ -238,7 +248,10 @@ export function writeArchive(
     : sha256;
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, bytes);
-  writeFileSync(`${file}.CHECKSUM`, `${published}  ${name}\n`);
+  writeFileSync(
+    `${file}.CHECKSUM`,
+    options.malformedChecksum ? MALFORMED_CHECKSUM : `${published}  ${name}\n`,
+  );
   return { urlPath: `/${remotePath}`, file, bytes, sha256 };
 }
 

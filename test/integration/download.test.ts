@@ -2,7 +2,7 @@
  * `cryptoml data download` end to end: the real command (commander + config + downloader + import)
  * against a real HTTP server serving archives built from real Binance candles.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -11,8 +11,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type DownloadCommandDeps, registerDownloadCommand } from "../../src/cli/commands/data-download.js";
 import type { CliContext } from "../../src/cli/context.js";
 import { type CryptomlError, UsageError } from "../../src/core/errors.js";
+import { formatBytes } from "../../src/data/download/index.js";
 import { ArrowFileCandleStore } from "../../src/data/store/arrow-file-store.js";
 import {
+  type ArchiveOptions,
   adabtcFixtureCsv,
   DataDumpServer,
   klineCsv,
@@ -65,11 +67,7 @@ async function download(args: string[], deps: DownloadCommandDeps = {}): Promise
   return { error, ...text };
 }
 
-function publishMonth(
-  symbol: "BTCUSDT" | "ETHUSDT",
-  month: string,
-  options: { wrongChecksum?: boolean } = {},
-) {
+function publishMonth(symbol: "BTCUSDT" | "ETHUSDT", month: string, options: ArchiveOptions = {}) {
   const rows = rowsIn(symbol === "BTCUSDT" ? btc : eth, month);
   const path = `data/spot/monthly/klines/${symbol}/5m/${symbol}-5m-${month}.zip`;
   return writeArchive(remote, path, klineCsv(rows), options);
@@ -209,6 +207,30 @@ describe("cryptoml data download", () => {
     expect(run.stdout).toContain(`ETHUSDT 5m: ${rowsIn(eth, "2021-01").length} candles stored`);
   });
 
+  it("fails with DATA_FORMAT naming the checksum URL when a local zip meets a malformed .CHECKSUM", async () => {
+    const jan = publishMonth("BTCUSDT", "2021-01", { malformedChecksum: true });
+    // The zip is already here (copied by hand, say) but its .CHECKSUM is not: the published one is fetched.
+    mkdirSync(join(localOf(jan), ".."), { recursive: true });
+    writeFileSync(localOf(jan), jan.bytes);
+    const run = await download([
+      "--symbols",
+      "BTCUSDT",
+      "--from",
+      "2021-01",
+      "--base-url",
+      server.baseUrl,
+      "--out",
+      out,
+      "--no-import",
+    ]);
+    expect(run.error?.code).toBe("DATA_FORMAT");
+    expect(run.error?.message).toContain(
+      `${server.baseUrl}${jan.urlPath}.CHECKSUM:1: expected "<64 hex digits>`,
+    );
+    expect(run.error?.message).not.toContain(`${server.baseUrl}:1:`);
+    expect(run.error?.hint).toMatch(/--base-url/);
+  });
+
   it("reports an unpublished month and downloads the rest; fails when nothing is published", async () => {
     publishMonth("BTCUSDT", "2021-01");
     publishMonth("BTCUSDT", "2021-02");
@@ -271,7 +293,17 @@ describe("cryptoml data download", () => {
     expect(handler).toBeDefined();
     (handler as () => void)();
     const run = await running;
+    expect(run.error?.code).toBe("INTERRUPTED");
     expect(run.error?.message).toMatch(/interrupted/);
+    // The summary counts what did arrive and does not call the run done.
+    const kept = statSync(`${localOf(jan)}.part`).size;
+    expect(kept).toBeGreaterThanOrEqual(50_000);
+    expect(run.stdout).toMatch(/^downloaded 0, up to date 0, not available 0, failed 0, interrupted 1: /m);
+    expect(run.stdout).not.toMatch(/: 0 B in /);
+    expect(run.stdout).toContain(`: ${formatBytes(kept)} in `);
+    expect(run.stderr).toMatch(/interrupted BTCUSDT-5m-2021-01\.zip {2}\d+(\.\d+)? kB received in /);
+    expect(run.stderr).toMatch(/\[0\/1 files\] \d+(\.\d+)? kB, .*, interrupted\n/);
+    expect(run.stderr).not.toMatch(/, done\n/);
     expect(run.error?.hint).toContain(
       `cryptoml data download --symbols BTCUSDT --from 2021-01 --base-url ${server.baseUrl}`,
     );

@@ -113,7 +113,7 @@ async function runDownload(ctx: CliContext, options: RawOptions, deps: DownloadC
   } finally {
     process.removeListener("SIGINT", onSigint);
   }
-  progress.finish();
+  progress.finish({ interrupted: report.interrupted });
   printSummary(ctx, report, outDir);
 
   if (report.interrupted) {
@@ -131,7 +131,9 @@ function printSummary(ctx: CliContext, report: DownloadReport, outDir: string): 
   print(
     ctx.stdout,
     `downloaded ${count("downloaded")}, up to date ${count("up-to-date")}, not available ${count("not-available")}, ` +
-      `failed ${count("failed")}${report.pending > 0 ? `, not started ${report.pending}` : ""}: ` +
+      `failed ${count("failed")}` +
+      `${report.interrupted ? `, interrupted ${count("interrupted")}` : ""}` +
+      `${report.pending > 0 ? `, not started ${report.pending}` : ""}: ` +
       `${formatBytes(report.transferred)} in ${formatDuration(report.elapsedMs)} into ${outDir}`,
   );
   for (const r of report.notAvailable) print(ctx.stdout, `  not available: ${r.archive.remotePath}`);

@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import { access, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { ChecksumError } from "../../core/errors.js";
+import { ChecksumError, CryptomlError } from "../../core/errors.js";
 import { parseChecksumFile, sha256File } from "../checksum.js";
+import { withFileLock } from "../store/lock.js";
 import {
   DEFAULT_RETRY,
   DownloadInterruptedError,
@@ -22,6 +23,8 @@ import { type ArchiveSpec, archiveUrl, type DownloadPlan } from "./plan.js";
 export const DEFAULT_BASE_URL = "https://data.binance.vision";
 export const DEFAULT_CONCURRENCY = 2;
 export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+/** The lock file, in the download directory, that keeps two runs from appending to the same `.part`. */
+export const DOWNLOAD_LOCK_FILE = ".download.lock";
 
 export type ArchiveStatus = "downloaded" | "up-to-date" | "not-available" | "failed" | "interrupted";
 
@@ -30,9 +33,9 @@ export interface ArchiveResult {
   readonly status: ArchiveStatus;
   /** Local path of the zip (for a checksum failure, the zip's name; the bytes are in `<path>.corrupt`). */
   readonly path: string;
-  /** Size of the local file. */
+  /** Size of the local file (of the `.part` file for an archive that was interrupted or failed mid-transfer). */
   readonly bytes: number;
-  /** Bytes transferred for it in this run. */
+  /** Bytes transferred for it in this run, including those of an interrupted or failed transfer. */
   readonly transferred: number;
   /** Bytes a `.part` file already held when this run continued it; 0 when it started afresh. */
   readonly resumedFrom: number;
@@ -83,6 +86,12 @@ export interface DownloadOptions {
   readonly stallTimeoutMs?: number;
   readonly sleep?: Sleep;
   readonly onEvent?: (event: DownloadEvent) => void;
+  /**
+   * How long to wait for another process that is downloading into the same `outDir` (it holds
+   * `<outDir>/.download.lock`) before failing with an error naming its pid. Default 0: fail at once,
+   * since the other run may take hours. Runs in the same process queue behind each other instead.
+   */
+  readonly lockTimeoutMs?: number;
 }
 
 /**
@@ -90,8 +99,31 @@ export interface DownloadOptions {
  * Resumes `.part` files, skips archives already present and verified, verifies each download's SHA-256
  * and moves a mismatching one to `<file>.corrupt`. Never throws for one archive's trouble: every
  * outcome is in the report (`downloadOutcomeError` in outcome.ts turns it into the command's error).
+ * Holds `<outDir>/.download.lock` for the whole run and throws a `STORE` error naming the holder's pid
+ * when another process is downloading into the same directory (see `lockTimeoutMs`).
  */
 export async function downloadArchives(
+  plan: Pick<DownloadPlan, "archives">,
+  options: DownloadOptions,
+): Promise<DownloadReport> {
+  try {
+    await mkdir(options.outDir, { recursive: true });
+  } catch (error) {
+    throw new CryptomlError("STORE", `cannot create the download directory ${options.outDir}`, {
+      hint: "check --out (config data.download_dir) and that its parent is writable",
+      cause: error,
+    });
+  }
+  // One run per directory: two runs would both append to the same `.part` file and corrupt it.
+  return withFileLock(
+    join(options.outDir, DOWNLOAD_LOCK_FILE),
+    `download directory ${options.outDir}`,
+    () => runPlan(plan, options),
+    { timeoutMs: options.lockTimeoutMs ?? 0 },
+  );
+}
+
+async function runPlan(
   plan: Pick<DownloadPlan, "archives">,
   options: DownloadOptions,
 ): Promise<DownloadReport> {
@@ -127,9 +159,15 @@ export async function downloadArchives(
 async function processArchive(archive: ArchiveSpec, options: DownloadOptions): Promise<ArchiveResult> {
   const started = performance.now();
   const path = join(options.outDir, archive.localPath);
-  const base = { archive, path, bytes: 0, transferred: 0, resumedFrom: 0 };
+  const part = `${path}.part`;
+  // Counted from the progress notices, so that an interrupted or failed transfer still reports its bytes.
+  let transferred = 0;
   const finish = (fields: Partial<ArchiveResult> & { status: ArchiveStatus }): ArchiveResult => ({
-    ...base,
+    archive,
+    path,
+    bytes: 0,
+    transferred,
+    resumedFrom: 0,
     ...fields,
     elapsedMs: performance.now() - started,
   });
@@ -143,10 +181,12 @@ async function processArchive(archive: ArchiveSpec, options: DownloadOptions): P
     const checksumUrl = archiveUrl(baseUrl, archive, ".CHECKSUM");
     const checksumText = await fetchText(checksumUrl, http);
     const expected = parseChecksumFile(checksumUrl, checksumText, archive.fileName);
-    const part = `${path}.part`;
     const transfer = await downloadToPart(archiveUrl(baseUrl, archive), part, {
       ...http,
-      onProgress: (p) => options.onEvent?.({ type: "progress", archive, ...p }),
+      onProgress: (p) => {
+        transferred += p.delta;
+        options.onEvent?.({ type: "progress", archive, ...p });
+      },
     });
     const fields = {
       bytes: transfer.bytes,
@@ -166,11 +206,13 @@ async function processArchive(archive: ArchiveSpec, options: DownloadOptions): P
     await rename(part, path);
     return finish({ status: "downloaded", ...fields });
   } catch (error) {
+    const bytes = await sizeOf(part);
     if (options.signal?.aborted || error instanceof DownloadInterruptedError) {
-      return finish({ status: "interrupted", error: new DownloadInterruptedError() });
+      return finish({ status: "interrupted", bytes, error: new DownloadInterruptedError() });
     }
     if (error instanceof NotPublishedError) return finish({ status: "not-available", error });
-    return finish({ status: "failed", error: error instanceof Error ? error : new Error(String(error)) });
+    const cause = error instanceof Error ? error : new Error(String(error));
+    return finish({ status: "failed", bytes, error: cause });
   }
 }
 
@@ -187,8 +229,14 @@ async function verifiedLocalCopy(
   if (!(await exists(path))) return undefined;
   const checksumPath = `${path}.CHECKSUM`;
   const local = (await exists(checksumPath)) ? await readFile(checksumPath, "utf8") : undefined;
-  const text = local ?? (await fetchText(archiveUrl(baseUrl, archive, ".CHECKSUM"), http));
-  const expected = parseChecksumFile(local === undefined ? baseUrl : checksumPath, text, archive.fileName);
+  const checksumUrl = archiveUrl(baseUrl, archive, ".CHECKSUM");
+  const text = local ?? (await fetchText(checksumUrl, http));
+  // A malformed checksum is named by where it came from: the local file, or the URL it was fetched from.
+  const expected = parseChecksumFile(
+    local === undefined ? checksumUrl : checksumPath,
+    text,
+    archive.fileName,
+  );
   if ((await sha256File(path)) !== expected) return undefined;
   if (local === undefined) await writeAtomically(checksumPath, text);
   return (await stat(path)).size;
@@ -209,6 +257,15 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   const temporary = `${path}.${randomBytes(4).toString("hex")}.tmp`;
   await writeFile(temporary, text);
   await rename(temporary, path);
+}
+
+/** Size of a file, 0 when it does not exist. */
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -8,6 +8,7 @@ export {
   DEFAULT_BASE_URL,
   DEFAULT_CONCURRENCY,
   DEFAULT_STALL_TIMEOUT_MS,
+  DOWNLOAD_LOCK_FILE,
   type DownloadEvent,
   type DownloadOptions,
   type DownloadReport,

@@ -55,6 +55,15 @@ describe("formatting", () => {
       "FAILED BTCUSDT-5m-2021-01.zip: boom",
     );
   });
+
+  it("describes an interrupted archive with the bytes it received and kept", () => {
+    const line = describeResult(
+      result({ status: "interrupted", bytes: 740_000, transferred: 640_000, elapsedMs: 1700 }),
+    );
+    expect(line).toBe(
+      "interrupted BTCUSDT-5m-2021-01.zip  640.0 kB received in 1.7 s, 740.0 kB kept as .part",
+    );
+  });
 });
 
 describe("DownloadProgress", () => {
@@ -99,5 +108,39 @@ describe("DownloadProgress", () => {
     // The status line is wiped before each permanent line, and the final summary ends the output.
     expect(out.text()).toContain(`${CLEAR_LINE}downloaded BTCUSDT`);
     expect(out.text().endsWith("done\n")).toBe(true);
+  });
+});
+
+describe("DownloadProgress after Ctrl-C", () => {
+  it("counts the bytes of an interrupted archive and does not call the run done", () => {
+    const out = capture();
+    let now = 0;
+    const progress = new DownloadProgress({
+      stream: out.stream,
+      interactive: false,
+      total: 1,
+      intervalMs: 0,
+      now: () => now,
+    });
+    progress.handle({ type: "start", archive });
+    now = 1700;
+    progress.handle({ type: "progress", archive, delta: 640_000, received: 640_000, total: 1_300_000 });
+    progress.handle({
+      type: "done",
+      result: result({ status: "interrupted", bytes: 640_000, transferred: 640_000, elapsedMs: 1700 }),
+    });
+    progress.finish({ interrupted: true });
+    const last = out.text().trimEnd().split("\n").at(-1);
+    expect(last).toMatch(/^\[0\/1 files\] 640\.0 kB, .*, interrupted$/);
+    expect(out.text()).not.toMatch(/, done\n/);
+  });
+
+  it("says interrupted when Ctrl-C came between two archives", () => {
+    const out = capture();
+    const progress = new DownloadProgress({ stream: out.stream, interactive: false, total: 2, now: () => 0 });
+    progress.handle({ type: "start", archive });
+    progress.handle({ type: "done", result: result({}) });
+    progress.finish({ interrupted: true });
+    expect(out.text().trimEnd().split("\n").at(-1)).toMatch(/^\[1\/2 files\] .*, interrupted$/);
   });
 });

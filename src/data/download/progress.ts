@@ -25,7 +25,12 @@ export class DownloadProgress {
   private readonly now: () => number;
   private readonly started: number;
   private readonly inFlight = new Map<string, { received: number; total: number | undefined }>();
+  /** Archives that came to an end: downloaded, up to date, not available or failed. */
   private finished = 0;
+  /** Archives stopped by Ctrl-C: not finished, and the run is not done. */
+  private interrupted = 0;
+  /** The run was interrupted, possibly between two archives (set by `finish`). */
+  private stopped = false;
   private transferred = 0;
   private lastStatus = Number.NEGATIVE_INFINITY;
   private statusShown = false;
@@ -58,20 +63,25 @@ export class DownloadProgress {
       }
       case "done":
         this.inFlight.delete(event.result.archive.localPath);
-        this.finished++;
+        if (event.result.status === "interrupted") this.interrupted++;
+        else this.finished++;
         this.line(describeResult(event.result));
         break;
     }
     this.maybeStatus();
   }
 
-  /** Clears the status line and prints the last overall line. */
-  finish(): void {
+  /**
+   * Clears the status line and prints the last overall line; `interrupted` (the report's flag) makes it
+   * say so even when Ctrl-C came between two archives.
+   */
+  finish(options: { readonly interrupted?: boolean } = {}): void {
+    this.stopped ||= options.interrupted === true;
     this.clearStatus();
     this.stream.write(`${this.statusText()}\n`);
   }
 
-  /** Overall progress: `[3/8 files] 1.2 MB, 600 kB/s, ETA 5 s`. */
+  /** Overall progress: `[3/8 files] 1.2 MB, 600 kB/s, ETA 5 s`; `…, interrupted` after Ctrl-C. */
   statusText(): string {
     const elapsed = this.now() - this.started;
     const rate = elapsed > 0 ? (this.transferred * 1000) / elapsed : 0;
@@ -81,11 +91,13 @@ export class DownloadProgress {
     }
     fraction /= Math.max(1, this.total);
     const eta =
-      fraction >= 1
-        ? "done"
-        : fraction > 0
-          ? `ETA ${formatDuration((elapsed / fraction) * (1 - fraction))}`
-          : "ETA ?";
+      this.stopped || this.interrupted > 0
+        ? "interrupted"
+        : fraction >= 1
+          ? "done"
+          : fraction > 0
+            ? `ETA ${formatDuration((elapsed / fraction) * (1 - fraction))}`
+            : "ETA ?";
     return `[${this.finished}/${this.total} files] ${formatBytes(this.transferred)}, ${formatRate(rate)}, ${eta}`;
   }
 
@@ -96,7 +108,7 @@ export class DownloadProgress {
     if (this.interactive) {
       this.stream.write(`\r\x1b[2K${this.statusText()}`);
       this.statusShown = true;
-    } else if (this.finished < this.total) {
+    } else if (this.finished + this.interrupted < this.total) {
       this.stream.write(`${this.statusText()}\n`);
     }
   }
@@ -129,7 +141,10 @@ export function describeResult(result: ArchiveResult): string {
     case "not-available":
       return `not available ${name} (not published)`;
     case "interrupted":
-      return `interrupted ${name} (partial data kept as .part)`;
+      return (
+        `interrupted ${name}  ${formatBytes(result.transferred)} received in ${formatDuration(result.elapsedMs)}, ` +
+        `${formatBytes(result.bytes)} kept as .part`
+      );
     case "failed":
       return `FAILED ${name}: ${result.error?.message ?? "unknown error"}`;
   }
