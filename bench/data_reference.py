@@ -1,8 +1,9 @@
 """Reference for `npm run bench:data`: the same data pipeline with pandas, ta and numpy.
 
-Usage: .venv-peers/bin/python bench/data_reference.py SPECS_JSON WINDOW HORIZON BATCH FILE...
+Usage: .venv-peers/bin/python bench/data_reference.py SPECS_JSON WINDOW HORIZON BATCH LOOKBACK FILE...
 For each bundled candle file: load (gzip JSON), validate (order, duplicates, gaps, OHLC), compute the
-features with `ta`/pandas exactly as cryptoml's reference test does, drop windows that span a gap,
+features with `ta`/pandas exactly as cryptoml's reference test does, drop windows whose candles, label
+horizon or feature lookback span a gap,
 fit a standard scaler on the first 70% of rows, then copy every window into float32 batches.
 Prints one JSON line: {"seconds": ..., "candles": ..., "windows": ..., "peak_rss_mb": ...}.
 """
@@ -21,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test", "peers"
 from ta_reference import load_candles, spec_columns  # noqa: E402
 
 
-def run_file(path: str, specs: list[dict], window: int, horizon: int, batch: int) -> tuple[int, int]:
+def run_file(path: str, specs: list[dict], window: int, horizon: int, batch: int, lookback: int) -> tuple[int, int]:
     candles = load_candles(path)
     times = candles["open_time"].to_numpy()
     steps = np.diff(times)
@@ -36,11 +37,13 @@ def run_file(path: str, specs: list[dict], window: int, horizon: int, batch: int
         columns.update(spec_columns(spec, candles))
     features = np.column_stack([np.asarray(c, dtype="float64") for c in columns.values()])
     rows = len(candles)
-    # A window ending at t is valid when rows t-T+1..t+h are contiguous and all features are finite.
+    # A window ending at t is valid when rows t-T+1-L..t+h (L = the features' lookback, clipped at row 0)
+    # are contiguous and all features are finite.
     contiguous = np.concatenate([[0], np.cumsum(steps != step)])
     finite = np.isfinite(features).all(axis=1)
     ends = np.arange(window - 1, rows - horizon)
-    ok = (contiguous[ends + horizon] == contiguous[ends - window + 1]) & finite[ends - window + 1]
+    first = np.maximum(ends - window + 1 - lookback, 0)
+    ok = (contiguous[ends + horizon] == contiguous[first]) & finite[ends - window + 1]
     valid = ends[ok]
     train_rows = features[: int(rows * 0.7)]
     train_rows = train_rows[np.isfinite(train_rows).all(axis=1)]
@@ -58,11 +61,11 @@ def run_file(path: str, specs: list[dict], window: int, horizon: int, batch: int
 
 
 def main(argv: list[str]) -> None:
-    specs, window, horizon, batch = json.loads(argv[1]), int(argv[2]), int(argv[3]), int(argv[4])
+    specs, window, horizon, batch, lookback = json.loads(argv[1]), int(argv[2]), int(argv[3]), int(argv[4]), int(argv[5])
     started = time.perf_counter()
     candles = windows = 0
-    for path in argv[5:]:
-        rows, valid = run_file(path, specs, window, horizon, batch)
+    for path in argv[6:]:
+        rows, valid = run_file(path, specs, window, horizon, batch, lookback)
         candles += rows
         windows += valid
     seconds = time.perf_counter() - started

@@ -37,9 +37,11 @@ async function runOurs(): Promise<PipelineResult> {
     if (read === undefined) throw new Error(`${path}: nothing read`);
     inspectSeries(read.series, read.ordering);
     const frame = computeFeatures(read.series, config.features);
-    const dataset = buildDataset(read.series, frame, config.dataset);
-    const all = Int32Array.from({ length: dataset.samples.count }, (_, i) => i);
-    for (const batch of dataset.batches(all, BATCH)) windows += batch.shape[0];
+    const { source } = buildDataset(read.series, frame, config.dataset).split;
+    // Every window the chronological split serves (purged, embargoed and unused samples are not served).
+    for (const indices of [source.trainIndices, source.validationIndices, source.testIndices]) {
+      for (const batch of source.batches(indices, BATCH)) windows += batch.shape[0];
+    }
     candles += read.series.length;
   }
   const seconds = (performance.now() - started) / 1000;
@@ -74,12 +76,20 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const python = join(ROOT, ".venv-peers", "bin", "python");
   const hasReference = existsSync(python);
+  // The reference drops windows whose features reach across a gap, as ours does: it needs the lookback.
+  const [sample] = await readCandleFile(bundledDataFiles()[0] as string);
+  const lookback = sample === undefined ? 0 : computeFeatures(sample.series, config.features).lookback;
   const ours: PipelineResult[] = [];
   const reference: PipelineResult[] = [];
   for (let i = 0; i < REPEATS; i++) {
     ours.push(runChild(process.execPath, [self, "--child"]));
     if (hasReference) {
-      const args = [String(config.dataset.window), String(config.dataset.horizon), String(BATCH)];
+      const args = [
+        String(config.dataset.window),
+        String(config.dataset.horizon),
+        String(BATCH),
+        String(lookback),
+      ];
       reference.push(
         runChild(python, [
           join(ROOT, "bench", "data_reference.py"),

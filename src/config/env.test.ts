@@ -1,3 +1,5 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONFIG_DIR, fixtureDir, problemsOf } from "../../test/helpers/config-fixtures.js";
@@ -79,9 +81,20 @@ describe("environment overrides", () => {
   });
 
   it("blames a cross-field rule on the override that broke it", async () => {
-    expect(await problemsOf(CONFIG_DIR, { CRYPTOML_DATASET__WALK_FORWARD__MODE: "rolling" })).toEqual([
-      'env CRYPTOML_DATASET__WALK_FORWARD__MODE dataset.walk_forward.train_size: null must be an integer >= 1 when mode is "rolling"',
+    expect(await problemsOf(CONFIG_DIR, { CRYPTOML_DATASET__SPLIT__TRAIN: "0.8" })).toEqual([
+      "env CRYPTOML_DATASET__SPLIT__TRAIN dataset.split: train 0.8 + validation 0.15 + test 0.15 = 1.1 must be <= 1",
     ]);
+    // The file sets train_size for a rolling span; the override switching to expanding is what broke it.
+    const dir = await mkdtemp(join(tmpdir(), "cryptoml-env-"));
+    try {
+      const yaml = "dataset:\n  walk_forward:\n    mode: rolling\n    train_size: 500\n";
+      await writeFile(join(dir, "training.yaml"), yaml);
+      expect(await problemsOf(dir, { CRYPTOML_DATASET__WALK_FORWARD__MODE: "expanding" })).toEqual([
+        'env CRYPTOML_DATASET__WALK_FORWARD__MODE dataset.walk_forward.train_size: 500 must be null when mode is "expanding" (set mode: rolling to use it)',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
   });
 
   it("reports unusable names and values", async () => {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CONFIG_DIR, fixtureDir, problemsOf } from "../../test/helpers/config-fixtures.js";
 import { ConfigError } from "../core/errors.js";
+import { DEFAULT_DATASET_CONFIG } from "../datasets/types.js";
 import type { FeatureSpec } from "../features/types.js";
 import { CONFIG_FILES, configSchema, defaultConfig, loadConfig, SECTION_FILES, sectionsOf } from "./index.js";
 
@@ -27,7 +28,11 @@ describe("defaults", () => {
       mode: "expanding",
       train_size: null,
       test_size: null,
+      span: "before_test",
     });
+    expect(config.dataset.embargo).toBe(12);
+    // The dataset builder's defaults are this schema's, not a second copy.
+    expect(config.dataset).toEqual(DEFAULT_DATASET_CONFIG);
     expect(config.training.batch_size).toBe(64);
     expect(config.training.model).toBe("lstm_attention");
     expect(config.features.map((f) => f.type)).toEqual([
@@ -124,9 +129,11 @@ describe("broken files: one exact line per problem", () => {
       [":3 dataset.split: train 0.8 + validation 0.15 + test 0.15 = 1.1 must be <= 1"],
     ],
     [
-      "rolling-without-train-size",
+      "expanding-with-train-size",
       "training.yaml",
-      [':2 dataset.walk_forward.train_size: null must be an integer >= 1 when mode is "rolling"'],
+      [
+        ':4 dataset.walk_forward.train_size: 500 must be null when mode is "expanding" (set mode: rolling to use it)',
+      ],
     ],
     [
       "wrong-file-section",
@@ -197,6 +204,43 @@ describe("broken files: one exact line per problem", () => {
     expect(configError.code).toBe("CONFIG_INVALID");
     expect(configError.message).toBe(configError.problems.join("\n"));
     expect(configError.hint).toBe("fix the values above, then run `cryptoml config check`");
+  });
+});
+
+describe("dataset: the rules the dataset builder follows", () => {
+  let dir = "";
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  const load = async (yaml: string) => {
+    dir = await mkdtemp(join(tmpdir(), "cryptoml-config-"));
+    await writeFile(join(dir, "training.yaml"), yaml);
+    return loadConfig({ configDir: dir });
+  };
+
+  it("accepts an empty validation or test part, folds: 0, and a rolling span of derived length", async () => {
+    const { config } = await load(
+      "dataset:\n  split: { train: 0.8, validation: 0, test: 0.2 }\n  walk_forward: { folds: 0, mode: rolling }\n",
+    );
+    expect(config.dataset.split).toEqual({ train: 0.8, validation: 0, test: 0.2 });
+    expect(config.dataset.walk_forward).toMatchObject({ folds: 0, mode: "rolling", train_size: null });
+    expect(
+      (await load("dataset:\n  split: { train: 1, validation: 0, test: 0 }\n")).config.dataset.split.train,
+    ).toBe(1);
+  });
+
+  it("rejects an empty training part, negative fractions and an unknown span", async () => {
+    dir = await mkdtemp(join(tmpdir(), "cryptoml-config-"));
+    await writeFile(
+      join(dir, "training.yaml"),
+      "dataset:\n  split:\n    train: 0\n    test: -0.1\n  walk_forward:\n    span: test\n",
+    );
+    const file = join(dir, "training.yaml");
+    expect(await problemsOf(dir)).toEqual([
+      `${file}:3 dataset.split.train: 0 must be a number > 0 and <= 1`,
+      `${file}:4 dataset.split.test: -0.1 must be a number >= 0 and <= 1`,
+      `${file}:6 dataset.walk_forward.span: "test" must be one of "before_test", "all"`,
+    ]);
   });
 });
 

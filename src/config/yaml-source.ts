@@ -64,7 +64,9 @@ function startLine(node: unknown, lineOf: (offset: number) => number): number | 
  * missing key or a default-filled field points at its nearest written ancestor (the parent).
  * A scalar or flow value reports its own line; a block mapping or list reports the line of the
  * key that introduces it (where a reader looks); `at: "key"` reports the last key's own line
- * (unknown keys).
+ * (unknown keys). An alias (`epochs: *bs`) reports its own line, not its anchor's: the path names
+ * the place the alias is used. Keys inside an aliased collection report that alias too, for the same
+ * reason (the anchor's own keys sit under another path).
  */
 function locate(
   doc: Document,
@@ -74,21 +76,26 @@ function locate(
 ): number {
   let node: unknown = deref(doc, doc.contents);
   let line = startLine(node, lineOf) ?? 1;
+  // Once the walk has gone through an alias, every deeper line is the alias's.
+  let aliasLine: number | undefined;
   for (const [index, segment] of keyPath.entries()) {
     const last = index === keyPath.length - 1;
     if (isMap(node)) {
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
       if (!pair) return line;
-      const keyLine = startLine(pair.key, lineOf) ?? line;
-      const value = deref(doc, pair.value);
+      const keyLine = aliasLine ?? startLine(pair.key, lineOf) ?? line;
       if (last && at === "key") return keyLine;
+      if (aliasLine === undefined && isAlias(pair.value)) aliasLine = startLine(pair.value, lineOf);
+      const value = deref(doc, pair.value);
       const block = isCollection(value) && !value.flow;
-      line = block || value === null ? keyLine : (startLine(value, lineOf) ?? keyLine);
+      line = aliasLine ?? (block || value === null ? keyLine : (startLine(value, lineOf) ?? keyLine));
       node = value;
     } else if (isSeq(node) && typeof segment === "number") {
-      const item = deref(doc, node.items[segment]);
-      if (item === undefined) return line;
-      line = startLine(item, lineOf) ?? line;
+      const raw = node.items[segment];
+      if (raw === undefined) return line;
+      if (aliasLine === undefined && isAlias(raw)) aliasLine = startLine(raw, lineOf);
+      const item = deref(doc, raw);
+      line = aliasLine ?? startLine(item, lineOf) ?? line;
       node = item;
     } else {
       return line;

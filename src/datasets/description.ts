@@ -7,12 +7,16 @@ import type { Interval } from "../data/intervals.js";
 import type { FeatureFrame, FeatureSpec } from "../features/types.js";
 import type { Fold } from "./folds.js";
 import { type ScalerJson, scalerFromJson } from "./scalers.js";
-import type { ChronologicalSplit } from "./splits.js";
+import { type ChronologicalSplit, rangeSize } from "./splits.js";
 import { isoTime } from "./times.js";
 import type { BoundaryDrops, DatasetConfig, SampleDrops, SampleRange, SampleTable } from "./types.js";
 
-/** Bumped when the description's shape changes incompatibly; readers refuse other versions. */
-export const DESCRIPTION_VERSION = 1;
+/**
+ * Bumped when the description's shape changes incompatibly; readers refuse other versions.
+ * 2: fold scalers, lookback, fold span, feature specs always present, data digest in the fingerprint,
+ * dead zone applied to training samples only.
+ */
+export const DESCRIPTION_VERSION = 2;
 
 /** A part of the samples: index range, count and the span of candles it touches (ISO-8601 UTC). */
 export interface PartDescription {
@@ -35,6 +39,10 @@ export interface FoldDescription {
   testRows: { start: number; end: number };
   purged: number;
   embargoed: number;
+  /** Samples of `train` left out of training for the dead zone (test blocks keep all theirs). */
+  deadZone: number;
+  /** Fitted on the windows of this fold's training samples only; `dataset.fold(index)` scales with it. */
+  scaler: ScalerJson;
 }
 
 /** Everything needed to audit or reproduce a dataset, as plain JSON. */
@@ -46,6 +54,11 @@ export interface DatasetDescription {
   horizon: number;
   target: DatasetConfig["target"];
   features: string[];
+  /**
+   * The frame's lookback L: a sample's rows t−T+1−L..t+h must be gap-free, so each isolated gap drops
+   * T + h + L − 1 candidate windows.
+   */
+  lookback: number;
   config: DatasetConfig;
   /** Open times of the series' first and last candle. */
   candles: { count: number; first: string | null; last: string | null };
@@ -55,6 +68,10 @@ export interface DatasetDescription {
     droppedForGaps: number;
     droppedForWarmup: number;
     droppedForInvalidTarget: number;
+    /**
+     * Samples of the split's training part left out of training because |y| ≤ dead_zone (classifying
+     * targets only). They stay in the table; validation and test samples are never dropped for it.
+     */
     droppedForDeadZone: number;
     /** Train + validation samples purged at the split boundaries (folds report their own). */
     droppedForPurge: number;
@@ -67,12 +84,14 @@ export interface DatasetDescription {
     unused: PartDescription;
     boundaries: { train: BoundaryDrops; validation: BoundaryDrops };
   };
+  /** The samples the walk-forward folds are laid over (`walk_forward.span`). */
+  foldSpan: PartDescription;
   folds: FoldDescription[];
-  /** Fitted on the windows of the split's training samples. */
+  /** Fitted on the windows of the split's training samples; `dataset.split.source` scales with it. */
   scaler: ScalerJson;
   fingerprint: string;
-  /** The feature specifications the columns were computed from, when the builder knew them. */
-  featureSpecs?: FeatureSpec[];
+  /** The feature specifications the columns were computed from (empty for a hand-built frame). */
+  featureSpecs: FeatureSpec[];
 }
 
 /** What `describeDataset` summarises. */
@@ -84,7 +103,10 @@ export interface DescriptionInputs {
   drops: SampleDrops;
   candidates: number;
   split: ChronologicalSplit;
-  folds: readonly Fold[];
+  /** How many of split.train's samples are trained on (the rest fall in the dead zone). */
+  splitTrainCount: number;
+  foldSpan: SampleRange;
+  folds: readonly { fold: Fold; trainCount: number; scaler: ScalerJson }[];
   scaler: ScalerJson;
 }
 
@@ -100,6 +122,7 @@ export function describeDataset(inputs: DescriptionInputs): DatasetDescription {
     horizon: config.horizon,
     target: { ...config.target },
     features: [...frame.names],
+    lookback: frame.lookback,
     config: structuredClone(config),
     candles: {
       count: series.length,
@@ -112,7 +135,7 @@ export function describeDataset(inputs: DescriptionInputs): DatasetDescription {
       droppedForGaps: drops.gaps,
       droppedForWarmup: drops.warmup,
       droppedForInvalidTarget: drops.invalidTarget,
-      droppedForDeadZone: drops.deadZone,
+      droppedForDeadZone: rangeSize(split.train) - inputs.splitTrainCount,
       droppedForPurge: boundaries.train.purged + boundaries.validation.purged,
       droppedForEmbargo: boundaries.train.embargoed + boundaries.validation.embargoed,
     },
@@ -123,16 +146,20 @@ export function describeDataset(inputs: DescriptionInputs): DatasetDescription {
       unused: part(split.unused),
       boundaries: structuredClone(boundaries),
     },
-    folds: inputs.folds.map((fold) => ({
+    foldSpan: part(inputs.foldSpan),
+    folds: inputs.folds.map(({ fold, trainCount, scaler }) => ({
       index: fold.index,
       train: part(fold.train),
       test: part(fold.test),
       testRows: { ...fold.testRows },
       purged: fold.drops.purged,
       embargoed: fold.drops.embargoed,
+      deadZone: rangeSize(fold.train) - trainCount,
+      scaler,
     })),
     scaler: inputs.scaler,
     fingerprint: datasetFingerprint(series, frame, config),
+    featureSpecs: structuredClone([...frame.specs]),
   };
 }
 
@@ -157,21 +184,37 @@ function timeAt(times: Float64Array, index: number): string | null {
 }
 
 /**
- * sha256 over the config, symbol, interval, feature names, row count and first/last open time, as
- * canonical JSON (sorted keys). Two builds with equal fingerprints saw the same settings and the same
- * stretch of candles; it does not hash candle values, which would cost a pass over all data.
+ * sha256 over canonical JSON (sorted keys) of the config, symbol, interval, feature specs, names and
+ * lookbacks, and row count, followed by the raw bytes of every candle column (open times and OHLCV, as
+ * little-endian float64). Equal fingerprints mean the same settings on the same candles: two feature
+ * variants that differ only in a parameter, or data re-imported with one corrected candle, differ.
+ * Hashing ~3 MB per 65k candles costs a few milliseconds, a fraction of computing the features.
  */
 export function datasetFingerprint(series: CandleSeries, frame: FeatureFrame, config: DatasetConfig): string {
   const payload = {
     config,
     symbol: series.symbol,
     interval: series.interval,
+    featureSpecs: frame.specs,
     features: frame.names,
+    lookbacks: frame.lookbacks,
     rows: series.length,
-    firstOpenTime: series.openTime[0] ?? null,
-    lastOpenTime: series.openTime[series.length - 1] ?? null,
   };
-  return createHash("sha256").update(canonicalJson(payload)).digest("hex");
+  const hash = createHash("sha256").update(canonicalJson(payload));
+  for (const column of [series.openTime, series.open, series.high, series.low, series.close, series.volume]) {
+    hash.update(littleEndianBytes(column));
+  }
+  return hash.digest("hex");
+}
+
+/** The column's bytes in little-endian order (a copy only on a big-endian machine). */
+function littleEndianBytes(column: Float64Array): Uint8Array {
+  const bytes = new Uint8Array(column.buffer, column.byteOffset, column.byteLength);
+  if (new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f) return bytes; // already little-endian
+  const copy = new Uint8Array(column.byteLength);
+  const view = new DataView(copy.buffer);
+  for (let i = 0; i < column.length; i++) view.setFloat64(i * 8, column[i] as number, true);
+  return copy;
 }
 
 /** JSON with object keys sorted at every level, so equal values always hash equally. */
@@ -241,5 +284,13 @@ export async function readDescription(path: string): Promise<DatasetDescription>
     throw invalid(`"features" and "folds" must be arrays`);
   }
   scalerFromJson(description.scaler);
+  description.folds.forEach((fold, k) => {
+    if (typeof fold !== "object" || fold === null) throw invalid(`folds[${k}] must be an object`);
+    try {
+      scalerFromJson(fold.scaler);
+    } catch (error) {
+      throw invalid(`folds[${k}].scaler is not a valid scaler`, error);
+    }
+  });
   return description;
 }

@@ -1,7 +1,7 @@
 import { CryptomlError } from "../core/errors.js";
 import type { Interval } from "../data/intervals.js";
-import { purgeBefore } from "./splits.js";
-import type { BoundaryDrops, DatasetConfig, SampleRange, SampleTable } from "./types.js";
+import { type ChronologicalSplit, purgeBefore } from "./splits.js";
+import type { BoundaryDrops, DatasetConfig, SampleRange, SampleTable, WalkForwardSpan } from "./types.js";
 
 /** One walk-forward fold: train strictly before test, purged and embargoed against it. */
 export interface Fold {
@@ -14,7 +14,9 @@ export interface Fold {
 }
 
 /**
- * Builds `folds` consecutive test blocks that end with the last valid sample.
+ * Builds `folds` consecutive test blocks over samples [0, `end`) (default: all), the last block ending
+ * with sample `end − 1`. The dataset passes {@link foldSpanEnd}: by default the end of the samples before
+ * the chronological test part, so no fold trains or tests on the held-out test part.
  *
  * Test blocks: with `test_size` set, each block is `test_size` candles of end rows, the last block ending
  * at the last valid end row (a block's samples are the valid ones ending inside it). With `test_size`
@@ -32,9 +34,10 @@ export function walkForwardFolds(
   options: DatasetConfig["walk_forward"],
   embargo: number,
   interval: Interval,
+  end: number = samples.count,
 ): Fold[] {
   if (options.folds === 0) return [];
-  const blocks = testBlocks(samples, options);
+  const blocks = testBlocks(samples, options, end);
   const firstEnd = samples.endRow[0] as number;
   const trainRows = options.train_size ?? (blocks[0]?.rows.start ?? firstEnd) - firstEnd;
   return blocks.map(({ test, rows }, index) => {
@@ -75,18 +78,17 @@ interface TestBlock {
   rows: { start: number; end: number };
 }
 
-function testBlocks(samples: SampleTable, options: DatasetConfig["walk_forward"]): TestBlock[] {
+function testBlocks(samples: SampleTable, options: DatasetConfig["walk_forward"], n: number): TestBlock[] {
   const { folds, test_size: size } = options;
-  const n = samples.count;
   const firstEnd = samples.endRow[0] as number;
-  const lastEnd = samples.endRow[n - 1] as number;
+  const lastEnd = samples.endRow[n - 1] ?? firstEnd - 1;
   if (size !== null) {
     const start = lastEnd + 1 - folds * size;
     if (start <= firstEnd) {
       throw new CryptomlError(
         "DATASET",
         `walk-forward needs folds × test_size = ${folds} × ${size} = ${folds * size} candles of test blocks after ` +
-          `some training, but the valid samples end within ${lastEnd - firstEnd + 1} candles`,
+          `some training, but the valid samples of its span end within ${lastEnd - firstEnd + 1} candles`,
         { hint: "lower dataset.walk_forward.folds or walk_forward.test_size, or load more candles" },
       );
     }
@@ -103,8 +105,10 @@ function testBlocks(samples: SampleTable, options: DatasetConfig["walk_forward"]
   if (m < 1) {
     throw new CryptomlError(
       "DATASET",
-      `walk-forward with ${folds} folds needs at least folds + 1 = ${folds + 1} valid samples, found ${n}`,
-      { hint: "lower dataset.walk_forward.folds or load more candles" },
+      `walk-forward with ${folds} folds needs at least folds + 1 = ${folds + 1} valid samples, found ${n} in its span`,
+      {
+        hint: "lower dataset.walk_forward.folds, load more candles, or set walk_forward.span: all to include the test part",
+      },
     );
   }
   return Array.from({ length: folds }, (_, j) => {
@@ -125,4 +129,15 @@ function lowerBound(sorted: Int32Array, target: number, lo: number, hi: number):
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * Where the folds' span ends: with `span: all`, after the last sample; with `before_test`, after the
+ * last part before the chronological test part (validation, else train), which the split has already
+ * purged and embargoed against test — so no fold's label reaches the test part either.
+ */
+export function foldSpanEnd(split: ChronologicalSplit, span: WalkForwardSpan, count: number): number {
+  if (span === "all") return count;
+  const { train, validation } = split;
+  return validation.end > validation.start ? validation.end : train.end;
 }

@@ -8,7 +8,14 @@ import { buildDataset, type Dataset } from "./dataset.js";
 import { enumerateSamples } from "./samples.js";
 import { fitScaler, windowRows } from "./scalers.js";
 import { makeSeries } from "./testing.js";
-import type { DatasetConfig, SampleRange, SampleTable, ScalerKind, TargetKind } from "./types.js";
+import type {
+  DatasetConfig,
+  SampleRange,
+  SampleTable,
+  ScalerKind,
+  TargetKind,
+  WalkForwardSpan,
+} from "./types.js";
 import { WindowBatchSource } from "./windows.js";
 
 const RUNS = { numRuns: 250 };
@@ -37,6 +44,7 @@ const arbScenario = fc
     n: fc.integer({ min: 20, max: 180 }),
     gaps: fc.array(fc.record({ at: fc.nat(), size: fc.integer({ min: 1, max: 3 }) }), { maxLength: 4 }),
     warmup: fc.integer({ min: 0, max: 6 }),
+    lookback: fc.integer({ min: 0, max: 5 }),
     nanRows: fc.array(fc.nat(), { maxLength: 2 }),
     seed: fc.integer(),
     window: fc.integer({ min: 1, max: 8 }),
@@ -50,6 +58,7 @@ const arbScenario = fc
     mode: fc.constantFrom("expanding" as const, "rolling" as const),
     trainSize: fc.option(fc.integer({ min: 5, max: 60 }), { nil: null }),
     testSize: fc.option(fc.integer({ min: 1, max: 20 }), { nil: null }),
+    span: fc.constantFrom<WalkForwardSpan>("before_test", "all"),
   })
   .map((p): Scenario => {
     const random = rng(p.seed);
@@ -65,11 +74,15 @@ const arbScenario = fc
     for (const row of p.nanRows) noise[row % p.n] = Number.NaN;
     const columns = [Float64Array.from(noise), Float64Array.from(ret)];
     for (const column of columns) column.fill(Number.NaN, 0, p.warmup);
+    // "noise" pretends to read `lookback` earlier candles; "ret" really reads one.
     const frame: FeatureFrame = {
       names: ["noise", "ret"],
       columns,
       rows: p.n,
       warmup: Math.max(1, p.warmup),
+      lookbacks: [p.lookback, 1],
+      lookback: Math.max(p.lookback, 1),
+      specs: [],
     };
     const [a, b, c, d] = p.parts;
     const sum = a + b + c + d;
@@ -80,7 +93,13 @@ const arbScenario = fc
       scaler: p.scaler,
       split: { train: a / sum, validation: b / sum, test: c / sum },
       embargo: p.embargo,
-      walk_forward: { folds: p.folds, mode: p.mode, train_size: p.trainSize, test_size: p.testSize },
+      walk_forward: {
+        folds: p.folds,
+        mode: p.mode,
+        train_size: p.mode === "rolling" ? p.trainSize : null,
+        test_size: p.testSize,
+        span: p.span,
+      },
     };
     return { series, frame, config };
   });
@@ -153,6 +172,10 @@ describe("leakage properties", () => {
         expect(cut).toBe(rawTrainEnd - split.train.end);
 
         const wf = scenario.config.walk_forward;
+        // Folds end with their span: every sample, or (by default) the samples before the test part,
+        // which they then never touch and whose features no fold label reaches.
+        const { validation: v, train: tr } = split;
+        const spanEnd = wf.span === "all" ? n : v.end > v.start ? v.end : tr.end;
         expect(folds.length).toBe(wf.folds);
         folds.forEach((fold, k) => {
           expect(fold.train.end).toBeGreaterThan(fold.train.start);
@@ -169,7 +192,7 @@ describe("leakage properties", () => {
           if (wf.test_size !== null) {
             expect(fold.testRows.end - fold.testRows.start).toBe(wf.test_size);
             const next = folds[k + 1];
-            const lastRow = samples.endRow[n - 1] as number;
+            const lastRow = samples.endRow[spanEnd - 1] as number;
             expect(next === undefined ? lastRow + 1 : next.testRows.start).toBe(fold.testRows.end);
           }
           for (const i of dataset.indices(fold.test)) {
@@ -178,7 +201,15 @@ describe("leakage properties", () => {
           }
           assertClear(scenario, dataset, fold.train, fold.test.start, [fold.test]);
         });
-        if (folds.length > 0) expect(folds.at(-1)?.test.end).toBe(n);
+        expect(dataset.description.foldSpan).toMatchObject({ start: 0, end: spanEnd });
+        if (folds.length > 0) expect(folds.at(-1)?.test.end).toBe(spanEnd);
+        if (wf.span === "before_test") {
+          for (const fold of folds) {
+            expect(fold.test.end).toBeLessThanOrEqual(split.test.start);
+            assertClear(scenario, dataset, fold.test, fold.test.end, [split.test]);
+            assertClear(scenario, dataset, fold.train, fold.train.end, [split.test]);
+          }
+        }
         expect(JSON.parse(JSON.stringify(dataset.description))).toEqual(dataset.description);
       }),
       RUNS,
@@ -216,11 +247,12 @@ describe("leakage properties", () => {
     );
   });
 
-  it("(3) the scaler is unchanged when rows outside the training windows change", () => {
+  it("(3) every scaler is the one fitted on its own training windows, and blind to all other rows", () => {
     let built = 0;
+    let foldsChecked = 0;
     fc.assert(
       fc.property(arbScenario, fc.integer(), (raw, seed) => {
-        // A regression target has no dead zone, so new closes cannot move the split boundaries.
+        // A regression target and finite, positive replacements: the samples, split and folds cannot move.
         const scenario = {
           ...raw,
           config: { ...raw.config, target: { kind: "regression" as const, dead_zone: 0 } },
@@ -228,23 +260,80 @@ describe("leakage properties", () => {
         const dataset = tryBuild(scenario);
         if (dataset === undefined) return;
         built++;
-        const covered = new Set(windowRows(dataset.samples, dataset.split.train));
-        const random = rng(seed);
-        const series = copySeries(scenario.series);
-        const frame = copyFrame(scenario.frame);
-        for (let row = 0; row < series.length; row++) {
-          if (covered.has(row)) continue;
-          if ((series.close[row] as number) > 0) series.close[row] = 1 + random() * 1000;
-          for (const column of frame.columns)
-            if (Number.isFinite(column[row])) column[row] = random() * 1e6 - 5e5;
+        const { samples, split, folds } = dataset;
+        // Each partition: its training range, and how to find its scaler (live and saved) in a dataset.
+        const partitions = [
+          {
+            name: "split",
+            range: split.train,
+            scaler: (d: Dataset) => d.split.source.scaler,
+            saved: (d: Dataset) => d.description.scaler,
+          },
+          ...folds.map((fold, k) => ({
+            name: `fold ${k}`,
+            range: fold.train,
+            scaler: (d: Dataset) => d.fold(k).scaler,
+            saved: (d: Dataset) => d.description.folds[k]?.scaler,
+          })),
+        ];
+        for (const { name, range, scaler, saved } of partitions) {
+          const rows = windowRows(samples, range);
+          const expected = fitScaler(scenario.config.scaler, scenario.frame, rows).toJSON();
+          expect(scaler(dataset).toJSON(), name).toEqual(expected);
+          expect(saved(dataset), `${name} in the description`).toEqual(expected);
+
+          const altered = buildDataset(...alterOutside(scenario, new Set(rows), seed), scenario.config);
+          expect(altered.split.train).toEqual(split.train);
+          expect(altered.folds.map((f) => [f.train, f.test])).toEqual(folds.map((f) => [f.train, f.test]));
+          const after = `${name} after changing rows outside its training windows`;
+          expect(scaler(altered).toJSON(), after).toEqual(expected);
+          expect(saved(altered), after).toEqual(expected);
         }
-        const altered = buildDataset(series, frame, scenario.config);
-        expect(altered.split).toEqual(dataset.split);
-        expect(altered.scaler.toJSON()).toEqual(dataset.scaler.toJSON());
+        foldsChecked += folds.length;
       }),
       RUNS,
     );
     expect(built).toBeGreaterThan(RUNS.numRuns / 3);
+    expect(foldsChecked).toBeGreaterThan(RUNS.numRuns / 3);
+  });
+
+  it("(5) the dead zone selects no evaluation sample: only training index lists leave it out", () => {
+    let zoned = 0;
+    fc.assert(
+      fc.property(arbScenario, (raw) => {
+        const kind = raw.config.target.kind === "regression" ? "both" : raw.config.target.kind;
+        const config = { ...raw.config, target: { kind, dead_zone: 0.004 } };
+        const dataset = tryBuild({ ...raw, config });
+        if (dataset === undefined) return;
+        // The same samples, split and folds as with no dead zone at all: nothing is chosen by its label.
+        const plain = buildDataset(raw.series, raw.frame, { ...config, target: { kind, dead_zone: 0 } });
+        expect(Array.from(dataset.samples.endRow)).toEqual(Array.from(plain.samples.endRow));
+        expect([dataset.split.train, dataset.split.validation, dataset.split.test]).toEqual([
+          plain.split.train,
+          plain.split.validation,
+          plain.split.test,
+        ]);
+        const { source } = dataset.split;
+        expect(Array.from(source.validationIndices)).toEqual(
+          Array.from(dataset.indices(dataset.split.validation)),
+        );
+        expect(Array.from(source.testIndices)).toEqual(Array.from(dataset.indices(dataset.split.test)));
+        const train = Array.from(dataset.indices(dataset.split.train));
+        expect(Array.from(source.trainIndices)).toEqual(
+          train.filter((i) => !Number.isNaN(dataset.samples.yCls[i])),
+        );
+        expect(dataset.description.counts.droppedForDeadZone).toBe(train.length - source.trainIndices.length);
+        dataset.folds.forEach((fold, k) => {
+          const f = dataset.fold(k);
+          expect(Array.from(f.testIndices)).toEqual(Array.from(dataset.indices(fold.test)));
+          expect(f.trainIndices.every((i) => !Number.isNaN(dataset.samples.yCls[i]))).toBe(true);
+        });
+        const evaluation = [...source.validationIndices, ...source.testIndices];
+        if (evaluation.some((i) => Number.isNaN(dataset.samples.yCls[i]))) zoned++;
+      }),
+      RUNS,
+    );
+    expect(zoned).toBeGreaterThan(10); // evaluation parts really do hold dead-zone samples, kept
   });
 
   it("(4) every sample is contiguous and finite, and every such candidate is a sample", () => {
@@ -264,10 +353,11 @@ describe("leakage properties", () => {
 function referenceSamples(series: CandleSeries, frame: FeatureFrame, config: DatasetConfig) {
   const { window: T, horizon: h } = config;
   const endRows: number[] = [];
-  const drops = { gaps: 0, warmup: 0, invalidTarget: 0, deadZone: 0 };
+  const drops = { gaps: 0, warmup: 0, invalidTarget: 0 };
   for (let t = T - 1; t + h < series.length; t++) {
     let contiguous = true;
-    for (let r = t - T + 1; r < t + h; r++) {
+    // Every feature of the window must have been computed from gap-free candles: back to L rows earlier.
+    for (let r = Math.max(0, t - T + 1 - frame.lookback); r < t + h; r++) {
       if (nextOpenTime(series.interval, series.openTime[r] as number) !== series.openTime[r + 1])
         contiguous = false;
     }
@@ -275,11 +365,9 @@ function referenceSamples(series: CandleSeries, frame: FeatureFrame, config: Dat
     for (let r = t - T + 1; r <= t; r++)
       for (const column of frame.columns) finite &&= Number.isFinite(column[r]);
     const y = Math.log((series.close[t + h] as number) / (series.close[t] as number));
-    const classifying = config.target.kind !== "regression" && config.target.dead_zone > 0;
     if (!contiguous) drops.gaps++;
     else if (!finite) drops.warmup++;
     else if (!Number.isFinite(y)) drops.invalidTarget++;
-    else if (classifying && Math.abs(y) <= config.target.dead_zone) drops.deadZone++;
     else endRows.push(t);
   }
   return { endRows, drops };
@@ -302,6 +390,23 @@ function copySeries(series: CandleSeries): CandleSeries {
 
 function copyFrame(frame: FeatureFrame): FeatureFrame {
   return { ...frame, columns: frame.columns.map((column) => Float64Array.from(column)) };
+}
+
+/** New closes and feature values on every row outside `covered` (finite stays finite, positive positive). */
+function alterOutside(
+  scenario: Scenario,
+  covered: ReadonlySet<number>,
+  seed: number,
+): [CandleSeries, FeatureFrame] {
+  const random = rng(seed);
+  const series = copySeries(scenario.series);
+  const frame = copyFrame(scenario.frame);
+  for (let row = 0; row < series.length; row++) {
+    if (covered.has(row)) continue;
+    if ((series.close[row] as number) > 0) series.close[row] = 1 + random() * 1000;
+    for (const column of frame.columns) if (Number.isFinite(column[row])) column[row] = random() * 1e6 - 5e5;
+  }
+  return [series, frame];
 }
 
 /** New closes, features (some NaN) and later open times (`shift` more candles missing) after row `cut`. */

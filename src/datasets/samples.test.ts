@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { classify, enumerateSamples } from "./samples.js";
+import { computeFeatures } from "../features/compute.js";
+import { classify, enumerateSamples, trainingIndices } from "./samples.js";
 import { makeFrame, makeSeries, rowFrame, T0 } from "./testing.js";
 import type { DatasetConfig } from "./types.js";
 
@@ -22,14 +23,37 @@ describe("enumerateSamples", () => {
   it("drops exactly the windows and horizons that span a gap", () => {
     const { samples, drops, candidates } = enumerateSamples(series, rowFrame(series), regression(3, 2));
     expect(candidates).toBe(16);
-    expect(drops).toEqual({ gaps: 4, warmup: 0, invalidTarget: 0, deadZone: 0 });
+    expect(drops).toEqual({ gaps: 4, warmup: 0, invalidTarget: 0 });
     expect(Array.from(samples.endRow)).toEqual([2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 16, 17]);
+  });
+
+  it("also drops windows whose features were computed across a gap (the frame's lookback)", () => {
+    // Lookback 2: rows t−2−2..t+2 must be gap-free, so the 9|10 gap breaks t = 8..13 (T + h + L − 1 = 6).
+    // Row 0 has no gap before it: t = 2, 3 stay valid although t − T + 1 − L < 0.
+    const { samples, drops } = enumerateSamples(series, rowFrame(series, 0, 2), regression(3, 2));
+    expect(drops).toEqual({ gaps: 6, warmup: 0, invalidTarget: 0 });
+    expect(Array.from(samples.endRow)).toEqual([2, 3, 4, 5, 6, 7, 14, 15, 16, 17]);
+  });
+
+  it("drops the first rows after a gap for a real 48-candle return, which would span the outage", () => {
+    // 120 candles, 20 missing before row 60: log_return_48 at rows 60..107 compares candles across it.
+    const long = makeSeries(closes(120), Object.assign([], { 60: 20 }));
+    const frame = computeFeatures(long, [{ type: "log_return", lags: [48] }]);
+    expect(frame.lookback).toBe(48);
+    const { samples } = enumerateSamples(long, frame, regression(4, 1));
+    const after = Array.from(samples.endRow).filter((t) => t >= 60);
+    // The first sample after the gap starts its window at row 108 = 60 + 48, where the return is clean.
+    expect(after[0]).toBe(60 + 48 + 4 - 1);
+    for (const t of samples.endRow) {
+      const reads = t - 4 + 1 - 48; // oldest candle a window feature reads
+      expect(t < 60 || reads >= 60, `sample ${t}`).toBe(true);
+    }
   });
 
   it("drops windows that start in warm-up, counting gaps first", () => {
     // Warm-up rows 0..3: windows starting before row 4 (t < 6) are warm-up unless they span the gap.
     const { samples, drops } = enumerateSamples(series, rowFrame(series, 4), regression(3, 2));
-    expect(drops).toEqual({ gaps: 4, warmup: 4, invalidTarget: 0, deadZone: 0 });
+    expect(drops).toEqual({ gaps: 4, warmup: 4, invalidTarget: 0 });
     expect(Array.from(samples.endRow)).toEqual([6, 7, 12, 13, 14, 15, 16, 17]);
   });
 
@@ -61,7 +85,7 @@ describe("enumerateSamples", () => {
     const frame = makeFrame({ row: closes(20) }); // features stay finite: only the targets break
     const { drops, samples } = enumerateSamples(broken, frame, regression(1, 1));
     // Targets touching close 5 or 6: t = 4 (4→5), 5 (5→6), 6 (6→7).
-    expect(drops).toEqual({ gaps: 0, warmup: 0, invalidTarget: 3, deadZone: 0 });
+    expect(drops).toEqual({ gaps: 0, warmup: 0, invalidTarget: 3 });
     expect(samples.count).toBe(19 - 3);
   });
 
@@ -73,28 +97,27 @@ describe("enumerateSamples", () => {
     const walk = makeSeries(prices);
     const frame = rowFrame(walk);
 
-    it("drops and counts |y| ≤ dead_zone with a classification target", () => {
-      for (const kind of ["classification", "both"] as const) {
+    it("selects no sample by its label: dead-zone samples stay, with class NaN", () => {
+      for (const kind of ["classification", "both", "regression"] as const) {
         const { samples, drops } = enumerateSamples(walk, frame, {
           window: 1,
           horizon: 1,
           target: { kind, dead_zone: 0.01 },
         });
-        expect(drops.deadZone).toBe(3);
-        expect(Array.from(samples.endRow)).toEqual([0, 3, 5, 6]);
-        expect(Array.from(samples.yCls)).toEqual([1, 0, 1, 0]);
+        expect(drops).toEqual({ gaps: 0, warmup: 0, invalidTarget: 0 });
+        expect(samples.count).toBe(7);
+        expect(Array.from(samples.yCls)).toEqual([1, Number.NaN, Number.NaN, 0, Number.NaN, 1, 0]);
       }
     });
 
-    it("keeps them with a regression target, with class NaN", () => {
-      const { samples, drops } = enumerateSamples(walk, frame, {
-        window: 1,
-        horizon: 1,
-        target: { kind: "regression", dead_zone: 0.01 },
-      });
-      expect(drops.deadZone).toBe(0);
-      expect(samples.count).toBe(7);
-      expect(Array.from(samples.yCls)).toEqual([1, Number.NaN, Number.NaN, 0, Number.NaN, 1, 0]);
+    it("leaves dead-zone samples out of training indices only with a classifying target", () => {
+      const target = (kind: "classification" | "both" | "regression") => ({ kind, dead_zone: 0.01 });
+      const { samples } = enumerateSamples(walk, frame, { window: 1, horizon: 1, target: target("both") });
+      const all = { start: 0, end: 7 };
+      expect(Array.from(trainingIndices(samples, all, target("classification")))).toEqual([0, 3, 5, 6]);
+      expect(Array.from(trainingIndices(samples, all, target("both")))).toEqual([0, 3, 5, 6]);
+      expect(Array.from(trainingIndices(samples, all, target("regression")))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect(Array.from(trainingIndices(samples, { start: 2, end: 5 }, target("both")))).toEqual([3]);
     });
 
     it("labels with dead_zone 0 as up (y > 0) or not", () => {

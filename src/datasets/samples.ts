@@ -1,8 +1,9 @@
 import type { CandleSeries } from "../data/candles.js";
 import { missingBetween } from "../data/intervals.js";
 import type { FeatureFrame } from "../features/types.js";
+import { rangeIndices } from "./splits.js";
 import { closeTime } from "./times.js";
-import type { DatasetConfig, SampleDrops, SampleTable } from "./types.js";
+import type { DatasetConfig, SampleDrops, SampleRange, SampleTable } from "./types.js";
 
 /** The valid samples of a series and why the other candidate end rows were dropped. */
 export interface SampleEnumeration {
@@ -13,10 +14,15 @@ export interface SampleEnumeration {
 }
 
 /**
- * Finds every valid sample. A candidate end row t is kept only when rows t−T+1..t+h are adjacent
- * candles (gaps are never filled: an interpolated candle would be invented data), every feature of
- * rows t−T+1..t is finite and past warm-up, both closes are positive, and — with a classification
- * target and dead_zone > 0 — |y| > dead_zone. Inputs are assumed checked by `validateInputs`.
+ * Finds every valid sample. A candidate end row t is kept only when rows t−T+1−L..t+h are adjacent
+ * candles, L = `frame.lookback` (gaps are never filled: an interpolated candle would be invented data,
+ * and a feature computed across a gap — a 48-candle return that really spans 94, an EMA that slept
+ * through an outage — is as unsound as a window spanning one); every feature of rows t−T+1..t is finite
+ * and past warm-up; and both closes are positive. Near the series start the lookback is not required:
+ * there is no gap before row 0, and warm-up covers it. Inputs are assumed checked by `validateInputs`.
+ *
+ * The dead zone selects no sample here: a sample's class is NaN inside it, and only training index
+ * lists ({@link trainingIndices}) leave such samples out, so evaluation is never chosen by its label.
  */
 export function enumerateSamples(
   series: CandleSeries,
@@ -29,25 +35,43 @@ export function enumerateSamples(
   const lastEnd = series.length - horizon - 1;
   const candidates = Math.max(0, lastEnd - (window - 1) + 1);
   const table = new TableBuilder(candidates, window, horizon);
-  const drops: SampleDrops = { gaps: 0, warmup: 0, invalidTarget: 0, deadZone: 0 };
+  const drops: SampleDrops = { gaps: 0, warmup: 0, invalidTarget: 0 };
   const deadZone = config.target.dead_zone;
-  const dropsDeadZone = config.target.kind !== "regression" && deadZone > 0;
 
   for (let t = window - 1; t <= lastEnd; t++) {
     const first = t - window + 1;
+    const reach = Math.max(0, first - frame.lookback);
     // Prefix counts make each check O(1), so a 500k-candle series enumerates in milliseconds.
-    if (at(breaks, t + horizon) !== at(breaks, first)) drops.gaps++;
+    if (at(breaks, t + horizon) !== at(breaks, reach)) drops.gaps++;
     else if (at(bad, t + 1) !== at(bad, first)) drops.warmup++;
     else {
       const now = series.close[t] as number;
       const later = series.close[t + horizon] as number;
       const y = Math.log(later / now);
       if (!(now > 0 && later > 0 && Number.isFinite(y))) drops.invalidTarget++;
-      else if (dropsDeadZone && Math.abs(y) <= deadZone) drops.deadZone++;
       else table.push(series, t, y, classify(y, deadZone));
     }
   }
   return { samples: table.finish(), drops, candidates };
+}
+
+/** Whether the dead zone removes training samples: a classifying target and dead_zone > 0. */
+export function usesDeadZone(target: DatasetConfig["target"]): boolean {
+  return target.kind !== "regression" && target.dead_zone > 0;
+}
+
+/**
+ * The samples of a training range a model may learn from, ascending: all of them, except — with a
+ * classifying target and dead_zone > 0 — those inside the dead zone (class NaN). Only training ranges
+ * go through this; validation and test keep every sample, whatever its label.
+ */
+export function trainingIndices(
+  samples: SampleTable,
+  range: SampleRange,
+  target: DatasetConfig["target"],
+): Int32Array {
+  const all = rangeIndices(range);
+  return usesDeadZone(target) ? all.filter((i) => !Number.isNaN(samples.yCls[i])) : all;
 }
 
 /** 1 above the dead zone, 0 below it, NaN inside (with dead_zone 0, y = 0 counts as "not up": 0). */

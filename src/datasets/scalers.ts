@@ -1,8 +1,9 @@
 import { CryptomlError } from "../core/errors.js";
 import type { FeatureFrame } from "../features/types.js";
-import type { SampleRange, SampleTable, ScalerKind } from "./types.js";
+import { type SampleRange, type SampleTable, SCALER_KINDS, type ScalerKind } from "./types.js";
 
-const SCALER_KINDS: readonly string[] = ["standard", "minmax", "robust", "none"];
+const isScalerKind = (kind: unknown): kind is ScalerKind =>
+  (SCALER_KINDS as readonly unknown[]).includes(kind);
 
 /** The JSON form of a fitted scaler, saved in the dataset description: one entry per feature, in frame order. */
 export type ScalerJson =
@@ -83,7 +84,7 @@ export function scalerFromJson(json: ScalerJson): Scaler {
       hint: "rebuild the dataset to write a fresh description instead of editing it",
     });
   if (!json || !Array.isArray(json.features)) throw bad("expected { kind, features: [...] }");
-  if (!SCALER_KINDS.includes(json.kind))
+  if (!isScalerKind(json.kind))
     throw bad(`unknown kind "${json.kind}", expected one of ${SCALER_KINDS.join(", ")}`);
   const n = json.features.length;
   const center = new Float64Array(n);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { walkForwardFolds } from "./folds.js";
+import { foldSpanEnd, walkForwardFolds } from "./folds.js";
 import { enumerateSamples } from "./samples.js";
 import { chronologicalSplit, purgeBefore, rangeIndices } from "./splits.js";
-import { makeSeries, rowFrame } from "./testing.js";
+import { makeSeries, rowFrame, walkForward } from "./testing.js";
 
 // 40 contiguous hourly candles, T = 4, h = 3: end rows 3..36, so sample i ends at row i + 3, its
 // first feature is row i and its label candle is row i + 6. 34 samples.
@@ -17,7 +17,7 @@ const split = (embargo: number, fractions = { train: 0.5, validation: 0.25, test
 const folds = (options: Partial<Parameters<typeof walkForwardFolds>[1]>, embargo = 0) =>
   walkForwardFolds(
     samples,
-    { folds: 3, mode: "expanding", train_size: null, test_size: null, ...options },
+    { folds: 3, mode: "expanding", train_size: null, test_size: null, span: "all", ...options },
     embargo,
     "1h",
   );
@@ -113,6 +113,19 @@ describe("walkForwardFolds", () => {
     // Fold 0: end rows 10..21 (samples 7..18), cut to labels before row 19 − 1 embargo → i + 6 < 18.
     expect(result[0]?.train).toEqual({ start: 7, end: 12 });
     expect(result[0]?.drops).toEqual({ purged: 6, embargoed: 1 });
+  });
+
+  it("lays the blocks over the first `end` samples only, and foldSpanEnd stops before the test part", () => {
+    const result = walkForwardFolds(samples, walkForward({ folds: 2 }), 0, "1h", 20);
+    // m = floor(20 / 3) = 6: blocks [8, 14) and [14, 20); nothing at or after sample 20.
+    expect(result.map((fold) => fold.test)).toEqual([
+      { start: 8, end: 14 },
+      { start: 14, end: 20 },
+    ]);
+    const parts = split(0);
+    expect(foldSpanEnd(parts, "before_test", 34)).toBe(parts.validation.end);
+    expect(foldSpanEnd(split(0, { train: 0.5, validation: 0, test: 0.25 }), "before_test", 34)).toBe(11);
+    expect(foldSpanEnd(parts, "all", 34)).toBe(34);
   });
 
   it("returns no folds when folds = 0", () => {

@@ -33,23 +33,48 @@ export function makeSeries(
   return series;
 }
 
-/** A frame with the given columns; warmup is the first row where all are finite (rows when none is). */
-export function makeFrame(columns: Record<string, readonly number[]>): FeatureFrame {
+/**
+ * A frame with the given columns; warmup is the first row where all are finite (rows when none is).
+ * `lookbacks` (default 0 each) says how many earlier candles each column is taken to read.
+ */
+export function makeFrame(
+  columns: Record<string, readonly number[]>,
+  lookbacks: Record<string, number> = {},
+): FeatureFrame {
   const names = Object.keys(columns);
   const arrays = names.map((name) => Float64Array.from(columns[name] ?? []));
   const rows = arrays[0]?.length ?? 0;
   let warmup = 0;
   while (warmup < rows && arrays.some((column) => !Number.isFinite(column[warmup]))) warmup++;
-  return { names, columns: arrays, rows, warmup };
+  const perColumn = names.map((name) => lookbacks[name] ?? 0);
+  return {
+    names,
+    columns: arrays,
+    rows,
+    warmup,
+    lookbacks: perColumn,
+    lookback: Math.max(0, ...perColumn),
+    specs: [],
+  };
 }
 
-/** Feature "row" = the row number and "close" = the close, so a window shows which rows it holds. */
-export function rowFrame(series: CandleSeries, warmup = 0): FeatureFrame {
+/**
+ * Feature "row" = the row number and "close" = the close, so a window shows which rows it holds.
+ * `lookback` is given to the "close" column, as if it were computed from that many earlier candles.
+ */
+export function rowFrame(series: CandleSeries, warmup = 0, lookback = 0): FeatureFrame {
   const row = Array.from({ length: series.length }, (_, i) => (i < warmup ? Number.NaN : i));
-  return makeFrame({ row, close: Array.from(series.close) });
+  return makeFrame({ row, close: Array.from(series.close) }, { close: lookback });
 }
 
 /** The documented defaults with overrides (nested objects replaced whole). */
 export function datasetConfig(overrides: Partial<DatasetConfig> = {}): DatasetConfig {
   return { ...structuredClone(DEFAULT_DATASET_CONFIG), ...overrides } as DatasetConfig;
+}
+
+/** The default walk_forward section with overrides. */
+export function walkForward(
+  overrides: Partial<DatasetConfig["walk_forward"]> = {},
+): DatasetConfig["walk_forward"] {
+  return { ...DEFAULT_DATASET_CONFIG.walk_forward, ...overrides };
 }

@@ -1,57 +1,29 @@
+import { describeIssue } from "../config/issues.js";
+import { datasetSchema } from "../config/schema/dataset.js";
+import { showPath } from "../config/show-value.js";
 import { CryptomlError } from "../core/errors.js";
 import type { CandleSeries } from "../data/candles.js";
 import type { FeatureFrame } from "../features/types.js";
 import type { DatasetConfig } from "./types.js";
 
-const TARGET_KINDS = ["both", "regression", "classification"];
-const SCALER_KINDS = ["standard", "minmax", "robust", "none"];
-const MODES = ["expanding", "rolling"];
-// Fractions such as 0.7 + 0.2 + 0.1 add up to 1.0000000000000002 in floating point.
-const SUM_TOLERANCE = 1e-9;
-
 /**
- * Re-checks the rules of the `dataset:` section. The config module validates files already, but
- * `buildDataset` is public and a wrong number here would silently leak or mislabel, so it is cheap
- * insurance. Every message quotes the key, the value and the rule.
+ * Checks a config against the same schema that validates config/training.yaml, so a programmatic caller
+ * gets exactly the rules (and wording) of `cryptoml config check`; `buildDataset` is public, and a wrong
+ * number here would silently leak or mislabel. Returns a private deep copy (defaults filled in), so later
+ * changes to the caller's object cannot change a built dataset. Every message quotes key, value and rule:
+ * `dataset.window: 0 must be an integer >= 1`.
  */
-export function validateDatasetConfig(config: DatasetConfig): void {
-  const problems: string[] = [];
-  const integer = (key: string, value: number, min: number) => {
-    if (!Number.isInteger(value) || value < min)
-      problems.push(`dataset.${key}=${value} must be an integer >= ${min}`);
-  };
-  integer("window", config.window, 1);
-  integer("horizon", config.horizon, 1);
-  integer("embargo", config.embargo, 0);
-  integer("walk_forward.folds", config.walk_forward.folds, 0);
-  for (const key of ["train_size", "test_size"] as const) {
-    const value = config.walk_forward[key];
-    if (value !== null) integer(`walk_forward.${key}`, value, 1);
-  }
-  const deadZone = config.target.dead_zone;
-  if (!Number.isFinite(deadZone) || deadZone < 0) {
-    problems.push(`dataset.target.dead_zone=${deadZone} must be a finite number >= 0`);
-  }
-  oneOf(problems, "target.kind", config.target.kind, TARGET_KINDS);
-  oneOf(problems, "scaler", config.scaler, SCALER_KINDS);
-  oneOf(problems, "walk_forward.mode", config.walk_forward.mode, MODES);
-  const { train, validation, test } = config.split;
-  for (const [key, value] of Object.entries(config.split)) {
-    if (!(value >= 0 && value <= 1)) problems.push(`dataset.split.${key}=${value} must be between 0 and 1`);
-  }
-  if (train + validation + test > 1 + SUM_TOLERANCE) {
-    problems.push(`dataset.split fractions sum to ${train + validation + test} but must be <= 1`);
-  }
-  if (problems.length > 0) {
-    throw new CryptomlError("DATASET", problems.join("\n"), {
-      hint: "fix the dataset: section of config/training.yaml",
-    });
-  }
-}
-
-function oneOf(problems: string[], key: string, value: string, allowed: readonly string[]): void {
-  if (!allowed.includes(value))
-    problems.push(`dataset.${key}="${value}" must be one of ${allowed.join(", ")}`);
+export function validateDatasetConfig(config: DatasetConfig): DatasetConfig {
+  const result = datasetSchema.safeParse(config, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap((issue) =>
+    describeIssue(issue, config, datasetSchema).map(
+      (problem) => `${showPath(["dataset", ...problem.path])}: ${problem.text}`,
+    ),
+  );
+  throw new CryptomlError("DATASET", problems.join("\n"), {
+    hint: "fix the dataset: section of config/training.yaml (docs/configuration.md lists every rule)",
+  });
 }
 
 /** Checks that the frame belongs to the series and that times only move forward. */
@@ -66,10 +38,22 @@ export function validateInputs(series: CandleSeries, frame: FeatureFrame, config
       },
     );
   }
-  if (frame.names.length === 0 || frame.columns.length !== frame.names.length) {
+  if (
+    frame.names.length === 0 ||
+    frame.columns.length !== frame.names.length ||
+    frame.lookbacks.length !== frame.names.length
+  ) {
     throw new CryptomlError(
       "DATASET",
-      `feature frame has ${frame.names.length} names and ${frame.columns.length} columns; need at least one of each, equally many`,
+      `feature frame has ${frame.names.length} names, ${frame.columns.length} columns and ${frame.lookbacks.length} lookbacks; need at least one of each, equally many`,
+      { hint },
+    );
+  }
+  const lookback = Math.max(...frame.lookbacks);
+  if (!(frame.lookbacks.every((l) => Number.isInteger(l) && l >= 0) && frame.lookback === lookback)) {
+    throw new CryptomlError(
+      "DATASET",
+      `feature frame lookbacks [${frame.lookbacks.join(", ")}] must be integers >= 0 with lookback (${frame.lookback}) their largest`,
       { hint },
     );
   }

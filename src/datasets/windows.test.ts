@@ -44,3 +44,25 @@ describe("WindowBatchSource", () => {
     expect(() => source().batch([-1])).toThrow(/sample index -1/);
   });
 });
+
+describe("WindowBatchSource with parts", () => {
+  const parts = [
+    { name: "train", range: { start: 0, end: 2 } },
+    { name: "test", range: { start: 4, end: 6 } },
+  ];
+  const limited = new WindowBatchSource(
+    samples,
+    frame,
+    fitScaler("none", frame, new Int32Array(0)),
+    "regression",
+    parts,
+  );
+
+  it("serves the samples of its parts and refuses the others, naming the parts", () => {
+    expect(Array.from(limited.batch([5, 0, 1, 4]).index)).toEqual([5, 0, 1, 4]);
+    expect(() => limited.batch([0, 2])).toThrow(
+      "sample index 2 at position 1 is in none of this source's parts (train 0..1, test 4..5); its scaler was not fitted for it",
+    );
+    expect(() => [...limited.batches([4, 3], 1)]).toThrow(/sample index 3 at position 0/);
+  });
+});

@@ -1,7 +1,7 @@
 import { CryptomlError } from "../core/errors.js";
 import type { FeatureFrame } from "../features/types.js";
 import { type Scaler, scaleFrame } from "./scalers.js";
-import type { SampleTable, TargetKind } from "./types.js";
+import type { SampleRange, SampleTable, TargetKind } from "./types.js";
 
 /**
  * Windows and targets of some samples, materialised. `x` is sample-major and row-major:
@@ -14,7 +14,7 @@ export interface Batch {
   /** The configured target: `yCls` for a classification target, `yReg` for regression and both. */
   readonly y: Float32Array;
   readonly yReg: Float32Array;
-  /** 1 up, 0 down, NaN inside the dead zone (only kept with a regression target). */
+  /** 1 up, 0 down, NaN inside the dead zone (evaluation samples, or any sample with a regression target). */
   readonly yCls: Float32Array;
   /** The sample indices this batch holds, in order. */
   readonly index: Int32Array;
@@ -35,6 +35,10 @@ export interface BatchSource {
 /**
  * Serves windows of a sample table from a frame scaled once (rows × F floats, a few MB), so memory
  * grows with the batch, not with N × T × F: 65k samples of 64 × 14 would be ~240 MB materialised.
+ *
+ * With `parts`, only samples inside those ranges are served: a source scaled for one split or fold
+ * refuses the samples of another, whose scaling would have seen their future (a fold's test block scaled
+ * with the split's scaler, fitted on rows long after it, for one).
  */
 export class WindowBatchSource implements BatchSource {
   private scaled: Float32Array | undefined;
@@ -44,6 +48,7 @@ export class WindowBatchSource implements BatchSource {
     private readonly frame: FeatureFrame,
     readonly scaler: Scaler,
     private readonly targetKind: TargetKind,
+    private readonly parts?: readonly { readonly name: string; readonly range: SampleRange }[],
   ) {}
 
   batch(indices: ArrayLike<number>): Batch {
@@ -70,6 +75,7 @@ export class WindowBatchSource implements BatchSource {
           },
         );
       }
+      if (this.parts !== undefined) this.requireInPart(i, k);
       index[k] = i;
       const firstRow = (samples.endRow[i] as number) - samples.window + 1;
       // Rows of one window are adjacent in the row-major scaled frame: one copy per sample.
@@ -88,6 +94,19 @@ export class WindowBatchSource implements BatchSource {
       firstFeatureTime: pick(new Float64Array(n), samples.firstFeatureTime),
       labelTime: pick(new Float64Array(n), samples.labelTime),
     };
+  }
+
+  private requireInPart(i: number, position: number): void {
+    const parts = this.parts ?? [];
+    if (parts.some(({ range }) => i >= range.start && i < range.end)) return;
+    const listed = parts.map(({ name, range }) => `${name} ${range.start}..${range.end - 1}`).join(", ");
+    throw new CryptomlError(
+      "DATASET",
+      `sample index ${i} at position ${position} is in none of this source's parts (${listed}); its scaler was not fitted for it`,
+      {
+        hint: "batch a split's samples from dataset.split.source and a fold's from dataset.fold(k), using their index lists",
+      },
+    );
   }
 
   *batches(indices: ArrayLike<number>, batchSize: number): IterableIterator<Batch> {

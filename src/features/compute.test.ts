@@ -63,11 +63,11 @@ describe("computeFeatures", () => {
       "realized_volatility_12",
       "realized_volatility_48",
       "rsi_14",
-      "macd_12_26_9",
-      "macd_signal_12_26_9",
-      "macd_hist_12_26_9",
+      "macd_rel_12_26_9",
+      "macd_signal_rel_12_26_9",
+      "macd_hist_rel_12_26_9",
       "bollinger_pct_b_20_2",
-      "atr_14",
+      "atr_rel_14",
       "volume_zscore_48",
       "time_of_day_sin",
       "time_of_day_cos",
@@ -76,6 +76,81 @@ describe("computeFeatures", () => {
     ]);
     expect(frame.rows).toBe(200);
     expect(frame.columns.every((column) => column.length === 200)).toBe(true);
+    expect(frame.specs).toEqual(DEFAULT_SPECS);
+  });
+
+  it("names absolute and relative MACD/ATR differently, so both may be asked for", () => {
+    const frame = computeFeatures(randomWalk(100), [
+      { type: "macd", fast: 3, slow: 6, signal: 3, relative: false },
+      { type: "macd", fast: 3, slow: 6, signal: 3, relative: true },
+      { type: "atr", period: 5, relative: false },
+      { type: "atr", period: 5, relative: true },
+    ]);
+    expect(frame.names).toEqual([
+      "macd_3_6_3",
+      "macd_signal_3_6_3",
+      "macd_hist_3_6_3",
+      "macd_rel_3_6_3",
+      "macd_signal_rel_3_6_3",
+      "macd_hist_rel_3_6_3",
+      "atr_5",
+      "atr_rel_5",
+    ]);
+    const close = randomWalk(100).close;
+    const at = (name: string) => frame.columns[frame.names.indexOf(name)] as Float64Array;
+    expect(at("atr_rel_5")[50]).toBeCloseTo((at("atr_5")[50] as number) / (close[50] as number), 15);
+  });
+
+  it("gives each column the lookback a value reads, and the frame the largest", () => {
+    const frame = computeFeatures(randomWalk(200), DEFAULT_SPECS);
+    expect(Object.fromEntries(frame.names.map((name, k) => [name, frame.lookbacks[k]]))).toEqual({
+      log_return_1: 1,
+      log_return_3: 3,
+      log_return_12: 12,
+      log_return_48: 48,
+      realized_volatility_12: 12, // 12 one-candle returns read 13 closes
+      realized_volatility_48: 48,
+      rsi_14: 14, // one more than its warm-up: the first move reads the close before it
+      macd_rel_12_26_9: 25,
+      macd_signal_rel_12_26_9: 33,
+      macd_hist_rel_12_26_9: 33,
+      bollinger_pct_b_20_2: 19,
+      atr_rel_14: 14, // likewise: the first true range reads the previous close
+      volume_zscore_48: 47,
+      time_of_day_sin: 0,
+      time_of_day_cos: 0,
+      day_of_week_sin: 0,
+      day_of_week_cos: 0,
+    });
+    expect(frame.lookback).toBe(48);
+  });
+
+  it("a column's value at t changes with no candle older than t − lookback (and the lookback is tight)", () => {
+    const series = randomWalk(120, 3);
+    const frame = computeFeatures(series, SHORT_SPECS);
+    const t = 100;
+    frame.names.forEach((name, k) => {
+      const lookback = frame.lookbacks[k] as number;
+      if (/^(rsi|macd|atr)/.test(name)) return; // recursive: they remember every candle (see docs)
+      const changed = randomWalk(120, 3);
+      for (const key of ["open", "high", "low", "close", "volume"] as const) {
+        for (let row = 0; row < t - lookback; row++) changed[key][row] = (changed[key][row] as number) * 1.5;
+        if (lookback > 0) changed[key][t - lookback] = (changed[key][t - lookback] as number) * 1.5;
+      }
+      const after = computeFeatures(changed, SHORT_SPECS);
+      const original = frame.columns[k]?.[t] as number;
+      // Changing row t − lookback (and older) moves the value: the lookback is not overstated...
+      const moved = after.columns[k]?.[t] as number;
+      if (lookback > 0) expect(Math.abs(moved - original), name).toBeGreaterThan(1e-6 * Math.abs(original));
+      const only = randomWalk(120, 3);
+      for (const key of ["open", "high", "low", "close", "volume"] as const) {
+        for (let row = 0; row < t - lookback; row++) only[key][row] = (only[key][row] as number) * 1.5;
+      }
+      // ...and changing only rows older than t − lookback does not: it is not understated. (Rolling
+      // windows keep a running state, so older rows may still move the last bits through rounding.)
+      const unchanged = computeFeatures(only, SHORT_SPECS).columns[k]?.[t] as number;
+      expect(Math.abs(unchanged - original), name).toBeLessThanOrEqual(1e-12 * Math.abs(original));
+    });
   });
 
   it("sets warmup to the first row where every column is finite", () => {
@@ -159,10 +234,10 @@ describe("computeFeatures rejects bad specs and short series", () => {
     [
       "a duplicate column",
       [
-        { type: "atr", period: 14, relative: false },
+        { type: "atr", period: 14, relative: true },
         { type: "atr", period: 14, relative: true },
       ],
-      'feature column "atr_14" is produced twice',
+      'feature column "atr_rel_14" is produced twice',
     ],
     [
       "a series too short",

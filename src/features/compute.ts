@@ -34,7 +34,16 @@ export function computeFeatures(series: CandleSeries, specs: readonly FeatureSpe
       },
     );
   }
-  return { names, columns, rows: series.length, warmup };
+  const lookbacks = layouts.map((layout) => layout.lookback);
+  return {
+    names,
+    columns,
+    rows: series.length,
+    warmup,
+    lookbacks,
+    lookback: Math.max(...lookbacks),
+    specs: structuredClone([...specs]),
+  };
 }
 
 function requireUniqueNames(names: readonly string[]): void {
@@ -42,7 +51,7 @@ function requireUniqueNames(names: readonly string[]): void {
   for (const name of names) {
     if (seen.has(name)) {
       throw new CryptomlError("DATASET", `feature column "${name}" is produced twice`, {
-        hint: "remove the duplicate spec or lag/window (relative and absolute MACD/ATR share a column name)",
+        hint: "remove the duplicate spec, lag or window",
       });
     }
     seen.add(name);

@@ -39,18 +39,25 @@ describe("log returns and realized volatility", () => {
   });
 });
 
-describe("RSI (Wilder)", () => {
-  it("seeds with the mean gain/loss of the first `period` changes, then smooths by 1/period", () => {
-    // Changes +1, +2, -1, +2. Row 2: gain 1.5, loss 0 -> 100. Row 3: gain 0.75, loss 0.5 -> 60.
-    // Row 4: gain 1.375, loss 0.25 -> RS 5.5 -> 100 - 100/6.5.
-    expectColumn(rsi(col(1, 2, 4, 3, 5), { period: 2 }), [NaN_, NaN_, 100, 60, 100 - 100 / 6.5]);
+describe("RSI (Wilder, as ta)", () => {
+  it("smooths up/down moves by 1/period from a zero move at row 0; first value at row period − 1", () => {
+    // Moves 0 (row 0), +1, +2, -1, +2 with alpha 1/2:
+    // up 0, 0.5, 1.25, 0.625, 1.3125; down 0, 0, 0, 0.5, 0.25.
+    // Row 1: down 0 -> 100. Row 3: RS 1.25 -> 100 - 100/2.25. Row 4: RS 5.25 -> 84.
+    expectColumn(rsi(col(1, 2, 4, 3, 5), { period: 2 }), [NaN_, 100, 100, 100 - 100 / 2.25, 84]);
   });
 
-  it("defaults to period 14: first value at row 14", () => {
+  it("defaults to period 14: first value at row 13", () => {
     const close = Float64Array.from({ length: 20 }, (_, t) => 100 + Math.sin(t));
     const values = rsi(close);
-    expect(values[13]).toBeNaN();
-    expect(values[14]).toBeGreaterThan(0);
+    expect(values[12]).toBeNaN();
+    expect(values[13]).toBeGreaterThan(0);
+  });
+
+  it("stays NaN after a non-finite close", () => {
+    const values = rsi(col(1, 2, Number.NaN, 3, 4, 5), { period: 2 });
+    expect(values[1]).toBe(100);
+    for (let t = 2; t < 6; t++) expect(values[t], `row ${t}`).toBeNaN();
   });
 });
 
@@ -192,7 +199,8 @@ describe("parameter checks", () => {
   it.each([
     ["log_return.lag=0 must be an integer >= 1", () => logReturn(col(1, 2), 0)],
     ["realized_volatility.window=1 must be an integer >= 2", () => realizedVolatility(col(1, 2), 1)],
-    ["rsi.period=1.5 must be an integer >= 1", () => rsi(col(1, 2), { period: 1.5 })],
+    ["rsi.period=1.5 must be an integer >= 2", () => rsi(col(1, 2), { period: 1.5 })],
+    ["rsi.period=1 must be an integer >= 2", () => rsi(col(1, 2), { period: 1 })],
     ["bollinger_pct_b.std_dev=0 must be a finite number > 0", () => bollingerPctB(col(1, 2), { stdDev: 0 })],
     ["atr.period=0 must be an integer >= 1", () => atr(col(1), col(1), col(1), { period: 0 })],
     ["volume_zscore.window=-3 must be an integer >= 2", () => volumeZScore(col(1, 2), -3)],

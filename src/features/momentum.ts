@@ -1,29 +1,43 @@
-import { EMA, MACD, RSI } from "trading-signals";
+import { EMA, MACD } from "trading-signals";
 import { CryptomlError } from "../core/errors.js";
 import { nanColumn, requireInteger } from "./params.js";
 
 /** Options of {@link rsi}. */
 export interface RsiOptions {
-  /** Wilder smoothing period. Default 14. */
+  /** Wilder smoothing period, an integer >= 2. Default 14. */
   period?: number;
 }
 
 /**
- * Wilder's RSI of close, 0..100, from trading-signals' `RSI` (Wilder smoothing, seeded with the simple mean
- * of the first `period` gains and losses). First value at row `period`.
+ * Wilder's RSI of close, 0..100, computed exactly as `ta.momentum.RSIIndicator`: the up and down moves
+ * of each close are smoothed with pandas' `ewm(alpha=1/period, adjust=False, min_periods=period)`, which
+ * starts at row 0 with a zero move (pandas' `diff` is NaN there and `ta` maps it to 0). The first value is
+ * therefore at row `period − 1`; it is 100 whenever the average loss is 0.
  *
- * `ta.momentum.RSIIndicator` seeds its recursion with the first gain instead of a mean; the difference
- * decays by (1 - 1/period) per row, so the two agree to 1e-12 relative after a few hundred rows
- * (checked in test/integration/indicators-reference.test.ts). Both give 100 when the average loss is 0.
+ * Hand-written rather than trading-signals' `RSI`: that one seeds with the mean of the first `period`
+ * moves and starts a row later, differing from `ta` by up to 1e-2 in the first rows. The update below
+ * reproduces pandas' arithmetic step for step (`(w·(1−α) + x·α) / ((1−α) + α)`, skipped when x equals
+ * the average), so values agree with `ta` to rounding from the first one.
+ *
+ * A non-finite close makes the moves NaN, so RSI stays NaN from that row on (`ta` would count a zero move).
  */
 export function rsi(close: Float64Array, options: RsiOptions = {}): Float64Array {
   const period = options.period ?? 14;
-  requireInteger("rsi.period", period, 1);
-  const indicator = new RSI(period);
+  requireInteger("rsi.period", period, 2);
+  // pandas turns alpha into a centre of mass and back; doing the same keeps the last bit equal too.
+  const alpha = 1 / (1 + (1 - 1 / period) / (1 / period));
+  const keep = 1 - alpha;
+  const smooth = (average: number, x: number) =>
+    average === x ? average : (keep * average + alpha * x) / (keep + alpha);
   const out = nanColumn(close.length);
-  for (let t = 0; t < close.length; t++) {
-    const value = indicator.add(close[t] as number);
-    if (value !== null) out[t] = value;
+  let up = 0;
+  let down = 0;
+  for (let t = 1; t < close.length; t++) {
+    const change = (close[t] as number) - (close[t - 1] as number);
+    const finite = Number.isFinite(change);
+    up = smooth(up, finite ? Math.max(change, 0) : Number.NaN);
+    down = smooth(down, finite ? Math.max(-change, 0) : Number.NaN);
+    if (t >= period - 1) out[t] = down === 0 ? 100 : 100 - 100 / (1 + up / down);
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { FEATURE_TYPES } from "../config/schema/features.js";
 import { CryptomlError } from "../core/errors.js";
 import type { CandleSeries } from "../data/candles.js";
 import { dayOfWeek, timeOfDay } from "./calendar.js";
@@ -13,6 +14,13 @@ export interface ColumnLayout {
   readonly name: string;
   /** Index of the first row at which the column is defined (for finite candles). */
   readonly warmup: number;
+  /**
+   * Candles before row t that the value at t reads; for the recursive indicators (RSI, MACD, ATR), the
+   * candles a cold start needs before its first value. It exceeds `warmup` by one where the indicator
+   * reads the previous close (RSI, ATR): at row 0 `ta` substitutes a zero change or the high − low range,
+   * but after a gap that previous close exists and lies across the gap.
+   */
+  readonly lookback: number;
 }
 
 /** Throws unless `values` is a non-empty array; returns it typed. */
@@ -25,7 +33,11 @@ function requireList(name: string, values: unknown): number[] {
   return values as number[];
 }
 
-const column = (name: string, warmup: number): ColumnLayout => ({ name, warmup });
+const column = (name: string, warmup: number, lookback = warmup): ColumnLayout => ({
+  name,
+  warmup,
+  lookback,
+});
 
 /**
  * Validates a spec and returns its columns, named and in the order {@link buildColumns} computes them,
@@ -50,16 +62,19 @@ export function describeSpec(spec: FeatureSpec): ColumnLayout[] {
       return windows.map((w) => column(`realized_volatility_${w}`, w));
     }
     case "rsi":
-      requireInteger("rsi.period", spec.period, 1);
-      return [column(`rsi_${spec.period}`, spec.period)];
+      requireInteger("rsi.period", spec.period, 2);
+      // ta's first value is at row P − 1 (row 0 counts as a zero change); P changes need P + 1 candles.
+      return [column(`rsi_${spec.period}`, spec.period - 1, spec.period)];
     case "macd": {
       requireMacdSpans(spec.fast, spec.slow, spec.signal);
+      // Relative lines get their own names, so the names (and the fingerprint) tell the variants apart.
+      const rel = spec.relative ? "_rel" : "";
       const suffix = `${spec.fast}_${spec.slow}_${spec.signal}`;
       const signalStart = spec.slow + spec.signal - 2;
       return [
-        column(`macd_${suffix}`, spec.slow - 1),
-        column(`macd_signal_${suffix}`, signalStart),
-        column(`macd_hist_${suffix}`, signalStart),
+        column(`macd${rel}_${suffix}`, spec.slow - 1),
+        column(`macd_signal${rel}_${suffix}`, signalStart),
+        column(`macd_hist${rel}_${suffix}`, signalStart),
       ];
     }
     case "bollinger_pct_b":
@@ -68,7 +83,8 @@ export function describeSpec(spec: FeatureSpec): ColumnLayout[] {
       return [column(`bollinger_pct_b_${spec.period}_${spec.std_dev}`, spec.period - 1)];
     case "atr":
       requireInteger("atr.period", spec.period, 1);
-      return [column(`atr_${spec.period}`, spec.period - 1)];
+      // The first true range of a stretch reads the previous close: P ranges span P + 1 candles.
+      return [column(`atr${spec.relative ? "_rel" : ""}_${spec.period}`, spec.period - 1, spec.period)];
     case "volume_zscore":
       requireInteger("volume_zscore.window", spec.window, 2);
       return [column(`volume_zscore_${spec.window}`, spec.window - 1)];
@@ -84,7 +100,7 @@ export function describeSpec(spec: FeatureSpec): ColumnLayout[] {
 function unknownType(spec: never): CryptomlError {
   const type = (spec as { type?: unknown }).type;
   return new CryptomlError("DATASET", `unknown feature type ${JSON.stringify(type)}`, {
-    hint: "use one of log_return, realized_volatility, rsi, macd, bollinger_pct_b, atr, volume_zscore, time_of_day, day_of_week",
+    hint: `use one of ${FEATURE_TYPES.join(", ")}`,
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Feature specifications as they appear (snake_case) under `features:` in config/training.yaml.
- * Each entry produces one or more named columns; see src/features/README in docs for the formulas.
+ * Each entry produces one or more named columns; docs/features.md has the formulas.
  */
 export type FeatureSpec =
   | { type: "log_return"; lags: number[] }
@@ -24,4 +24,15 @@ export interface FeatureFrame {
   readonly rows: number;
   /** First row at which every column is finite (rows before it are warm-up). */
   readonly warmup: number;
+  /**
+   * Per column, how many candles before row t its value at t reads (or, for the recursive EMA/Wilder
+   * indicators, needs to settle after a cold start). A value at t is computed within one gap-free
+   * stretch only when rows t − lookback .. t are adjacent candles; the dataset builder uses this to
+   * drop samples whose features were computed across a gap.
+   */
+  readonly lookbacks: readonly number[];
+  /** The largest of `lookbacks` (0 for a frame without columns). */
+  readonly lookback: number;
+  /** The specifications the columns were computed from; empty for hand-built frames. */
+  readonly specs: readonly FeatureSpec[];
 }

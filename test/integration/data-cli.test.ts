@@ -89,8 +89,9 @@ describe("cryptoml data import/inspect on the bundled candles", () => {
     const result = await runCli(["dataset", "build", "--json"], env);
     expect(result.code).toBe(0);
     const [btc] = JSON.parse(result.stdout);
-    // Every window of 64 + horizon 12 that touches one of the six outages is dropped, never filled.
-    expect(btc.counts).toMatchObject({ droppedForGaps: 6 * (64 + 12 - 1) });
+    // A sample ending at t needs rows t-63-48 .. t+12 gap-free (window 64, the features' lookback 48,
+    // horizon 12): each of the six outages removes 64 + 48 + 12 - 1 end rows. Gaps are never filled.
+    expect(btc.counts).toMatchObject({ droppedForGaps: 6 * (64 + 48 + 12 - 1) });
     expect(btc.counts.samples).toBe(
       btc.split.train.count +
         btc.split.validation.count +

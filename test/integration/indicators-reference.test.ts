@@ -3,11 +3,10 @@
  * (returns, rolling std, z-score, calendar), on the bundled 5m candles (65,741 BTCUSDT rows, and ETH, ADA).
  * Needs the peers venv: `npm run test:peers` creates .venv-peers/.
  *
- * Tolerance: |ours − ta| ≤ 1e-6 · max(|ta|, floor), floor = the column's mean |value| over the compared rows.
- * A relative error is meaningless where a value crosses zero (a MACD histogram, a z-score, a return of 0):
- * the rounding error there comes from the operands (prices near 30,000, EMAs, window sums), whose scale is
- * the column's typical magnitude, not from the tiny result. So near zero the bound becomes 1e-6 of that
- * typical magnitude; at typical or larger values it is a plain 1e-6 relative bound.
+ * Every row is compared from the column's first finite value on (which must be ta's first finite row too),
+ * so `frame.warmup` and everything after it is covered, with a plain relative tolerance:
+ * |ours − ref| ≤ 1e-6 · |ref|. The only exceptions are the values {@link NEAR_ZERO} lists, which are zero
+ * (or pass through zero) by construction and get an absolute bound inside a narrow band around 0.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -24,12 +23,23 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PYTHON = join(ROOT, ".venv-peers", "bin", "python");
 const SCRIPT = join(ROOT, "test", "peers", "ta_reference.py");
 const TOLERANCE = 1e-6;
+
 /**
- * Rows compared start here. EMA/Wilder recursions seeded differently (ta's RSI starts from the first gain,
- * trading-signals' from the mean of `period` gains) differ by (1 − 1/period)^t, below 1e-13 after 1000 rows
- * even for period 30; the start of every column is checked separately below.
+ * Where a relative error means nothing, because the exact value is 0 or the result is a small difference
+ * of two large operands: within `below` of 0, |ours − ref| ≤ `absolute` instead. Every other value of every
+ * column is held to the plain relative tolerance.
  */
-const SKIP_ROWS = 1000;
+const NEAR_ZERO: { pattern: RegExp; below: number; absolute: number }[] = [
+  // sin/cos of the time of day are exactly 0 at quarter turns (00:00, 06:00, 12:00, 18:00). The angle
+  // 2π·s/86400 is rounded, so both sides return rounding residue of either sign (measured ≤ 4.5e-16);
+  // the smallest true nonzero value on a one-second grid is sin(2π/86400) ≈ 7e-5, far above `below`.
+  { pattern: /^time_of_day_(sin|cos)$/, below: 1e-12, absolute: 1e-15 },
+  // %B = (close − lower) / (upper − lower) crosses 0 whenever the close crosses the lower band, where it is
+  // the small difference of two price-scale numbers. The reference's band moves with pandas' rolling std,
+  // which drifts by up to 3e-9 relative (docs/features.md), shifting %B by ~1.5e-9 in absolute terms however
+  // small %B is (measured ≤ 2e-9). 1e-8 absolute below |%B| = 0.01 meets 1e-6 relative exactly at 0.01.
+  { pattern: /^bollinger_pct_b_/, below: 1e-2, absolute: 1e-8 },
+];
 
 const DEFAULT_SPECS: FeatureSpec[] = [
   { type: "log_return", lags: [1, 3, 12, 48] },
@@ -54,9 +64,6 @@ const VARIANT_SPECS: FeatureSpec[] = [
   { type: "volume_zscore", window: 12 },
 ];
 
-/** Where a column's first finite row legitimately differs from ta's: ta's RSI counts row 0 as a 0 gain. */
-const START_OFFSET: Record<string, number> = { rsi_14: 1, rsi_30: 1 };
-
 interface Reference {
   rows: number;
   columns: Record<string, (number | null)[]>;
@@ -64,9 +71,11 @@ interface Reference {
 
 interface ColumnReport {
   name: string;
+  from: number;
   maxRelative: number;
-  maxAbsolute: number;
-  floor: number;
+  /** Largest absolute error among the values compared with the absolute bound, and how many there were. */
+  maxNearZero: number;
+  nearZero: number;
   failures: string[];
 }
 
@@ -80,11 +89,11 @@ async function reference(pair: string, specs: FeatureSpec[]): Promise<Reference>
 }
 
 function compareColumn(name: string, ours: Float64Array, theirs: (number | null)[]): ColumnReport {
-  let sumAbs = 0;
-  for (let t = SKIP_ROWS; t < theirs.length; t++) sumAbs += Math.abs(theirs[t] ?? 0);
-  const floor = sumAbs / (theirs.length - SKIP_ROWS);
-  const report: ColumnReport = { name, maxRelative: 0, maxAbsolute: 0, floor, failures: [] };
-  for (let t = SKIP_ROWS; t < theirs.length; t++) {
+  const from = firstFinite(ours);
+  const band = NEAR_ZERO.find((entry) => entry.pattern.test(name));
+  const report: ColumnReport = { name, from, maxRelative: 0, maxNearZero: 0, nearZero: 0, failures: [] };
+  if (from < 0) report.failures.push("never finite");
+  for (let t = Math.max(from, 0); t < theirs.length; t++) {
     const a = ours[t] as number;
     const b = theirs[t];
     if (b === null || b === undefined || !Number.isFinite(a)) {
@@ -92,8 +101,14 @@ function compareColumn(name: string, ours: Float64Array, theirs: (number | null)
       continue;
     }
     const error = Math.abs(a - b);
-    const relative = error / Math.max(Math.abs(b), floor);
-    report.maxAbsolute = Math.max(report.maxAbsolute, error);
+    if (band !== undefined && Math.abs(b) < band.below) {
+      report.nearZero++;
+      report.maxNearZero = Math.max(report.maxNearZero, error);
+      if (error > band.absolute)
+        report.failures.push(`row ${t}: ours ${a}, ta ${b}, absolute error ${error} near 0`);
+      continue;
+    }
+    const relative = error === 0 ? 0 : error / Math.abs(b);
     report.maxRelative = Math.max(report.maxRelative, relative);
     if (relative > TOLERANCE)
       report.failures.push(`row ${t}: ours ${a}, ta ${b}, relative error ${relative}`);
@@ -113,21 +128,24 @@ function checkAgainst(label: string, frame: FeatureFrame, ref: Reference): void 
     compareColumn(name, frame.columns[k] as Float64Array, ref.columns[name] ?? []),
   );
   console.log(
-    `${label}: max error vs ta/pandas over rows ${SKIP_ROWS}..${frame.rows - 1}\n` +
+    `${label}: max error vs ta/pandas from each column's first value (frame.warmup = ${frame.warmup})\n` +
       reports
         .map(
           (r) =>
-            `  ${r.name.padEnd(26)} relative ${r.maxRelative.toExponential(2)}  absolute ${r.maxAbsolute.toExponential(2)}  (floor ${r.floor.toExponential(2)})`,
+            `  ${r.name.padEnd(26)} from row ${String(r.from).padStart(3)}  relative ${r.maxRelative.toExponential(2)}` +
+            (r.nearZero > 0
+              ? `  near 0: ${r.nearZero} values, absolute ${r.maxNearZero.toExponential(2)}`
+              : ""),
         )
         .join("\n"),
   );
-  for (const report of reports) {
-    const detail = report.failures.slice(0, 3).join("; ");
-    expect(report.failures.length, `${label} ${report.name} diverges from the reference: ${detail}`).toBe(0);
-  }
   frame.names.forEach((name, k) => {
-    const expected = firstFinite(ref.columns[name] ?? []) + (START_OFFSET[name] ?? 0);
-    expect(firstFinite(frame.columns[k] as Float64Array), `${label} ${name} first finite row`).toBe(expected);
+    const report = reports[k] as ColumnReport;
+    // Starting where ta starts, and by frame.warmup at the latest, so no compared row is skipped.
+    expect(report.from, `${label} ${name} first finite row`).toBe(firstFinite(ref.columns[name] ?? []));
+    expect(report.from, `${label} ${name} first finite row`).toBeLessThanOrEqual(frame.warmup);
+    const detail = report.failures.slice(0, 3).join("; ");
+    expect(report.failures.length, `${label} ${name} diverges from the reference: ${detail}`).toBe(0);
   });
 }
 

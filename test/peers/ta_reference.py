@@ -83,11 +83,12 @@ def spec_columns(spec: dict, candles: pd.DataFrame) -> dict[str, pd.Series]:
         fast, slow, signal = spec["fast"], spec["slow"], spec["signal"]
         lines = MACD(close, window_slow=slow, window_fast=fast, window_sign=signal)
         scale = close if spec["relative"] else 1.0
+        rel = "_rel" if spec["relative"] else ""
         suffix = f"{fast}_{slow}_{signal}"
         return {
-            f"macd_{suffix}": lines.macd() / scale,
-            f"macd_signal_{suffix}": lines.macd_signal() / scale,
-            f"macd_hist_{suffix}": lines.macd_diff() / scale,
+            f"macd{rel}_{suffix}": lines.macd() / scale,
+            f"macd_signal{rel}_{suffix}": lines.macd_signal() / scale,
+            f"macd_hist{rel}_{suffix}": lines.macd_diff() / scale,
         }
     if kind == "bollinger_pct_b":
         name = f"bollinger_pct_b_{spec['period']}_{format_number(spec['std_dev'])}"
@@ -97,7 +98,8 @@ def spec_columns(spec: dict, candles: pd.DataFrame) -> dict[str, pd.Series]:
         value = AverageTrueRange(candles["high"], candles["low"], close, window=period).average_true_range()
         # ta fills the warm-up with 0 instead of NaN; blank it so nobody compares against it by mistake.
         value = value.where(value.index >= period - 1, np.nan)
-        return {f"atr_{period}": value / close if spec["relative"] else value}
+        name = f"atr_rel_{period}" if spec["relative"] else f"atr_{period}"
+        return {name: value / close if spec["relative"] else value}
     if kind == "volume_zscore":
         return {f"volume_zscore_{spec['window']}": volume_zscore(candles["volume"], spec["window"])}
     if kind in ("time_of_day", "day_of_week"):

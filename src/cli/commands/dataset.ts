@@ -45,7 +45,7 @@ export function registerDatasetCommands(program: Command, getContext: () => CliC
         const frame = computeFeatures(series, config.features);
         const { description } = buildDataset(series, frame, config.dataset);
         const path = join(outDir, `${symbol}-${interval}`, "description.json");
-        await writeDescription(path, { ...description, featureSpecs: structuredClone(config.features) });
+        await writeDescription(path, description);
         built.push({ description, path });
         const seconds = (performance.now() - started) / 1000;
         print(
@@ -86,7 +86,7 @@ function formatSummary(built: { description: DatasetDescription; path: string }[
     "samples",
     "gaps",
     "warm-up",
-    "dead zone",
+    "dead zone (train)",
     "purged",
     "embargo",
     "train",
