@@ -146,19 +146,24 @@ export function scaleFrame(frame: FeatureFrame, scaler: Scaler): Float32Array {
 }
 
 function meanStd(values: Float64Array): { mean: number; std: number } {
+  // Indexed loops: iterating a typed array with for-of is several times slower in V8.
   let sum = 0;
-  for (const v of values) sum += v;
+  for (let i = 0; i < values.length; i++) sum += values[i] as number;
   const mean = sum / values.length;
   // Two passes: the one-pass formula loses precision on prices in the tens of thousands.
   let squares = 0;
-  for (const v of values) squares += (v - mean) * (v - mean);
+  for (let i = 0; i < values.length; i++) {
+    const d = (values[i] as number) - mean;
+    squares += d * d;
+  }
   return { mean, std: Math.sqrt(squares / values.length) };
 }
 
 function minMax(values: Float64Array): { min: number; max: number } {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
     if (v < min) min = v;
     if (v > max) max = v;
   }
