@@ -1,73 +1,29 @@
+import type { GemmArgs } from "./gemm-args.js";
+import { gemmPortable } from "./gemm-portable.js";
+import { activeKernels } from "./kernel-select.js";
+import type { WasmKernels } from "./wasm-kernels.js";
+
+export type { GemmArgs } from "./gemm-args.js";
+
 /**
- * General matrix multiply on row-major float32 matrices:
- * `C[M×N] = alpha · op(A) · op(B) + beta · C`, where op(A) is A[M×K] or, transposed, A stored as [K×M];
- * op(B) is B[K×N] or, transposed, B stored as [N×K]. Offsets let callers address one matrix of a batch.
- *
- * This is the portable TypeScript kernel; the WebAssembly SIMD kernels implement the same contract.
- * Loop orders keep the innermost loop on contiguous memory for each transpose case.
+ * Below this many multiply-adds (m·n·k) the portable kernel wins in `auto` mode: copying the operands into
+ * wasm memory and back costs more than the arithmetic saved. Measured crossover, see docs/engine-kernels.md.
  */
-export interface GemmArgs {
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
-  alpha: number;
-  a: Float32Array;
-  aOffset?: number;
-  b: Float32Array;
-  bOffset?: number;
-  beta: number;
-  c: Float32Array;
-  cOffset?: number;
+export const WASM_MIN_WORK = 512;
+
+/**
+ * General matrix multiply `C = alpha · op(A) · op(B) + beta · C` on row-major float32 matrices (see
+ * {@link GemmArgs}). Dispatches to the WebAssembly SIMD kernel when it is loaded and the product is large
+ * enough (or every operand already lives in wasm memory), to the portable TypeScript kernel otherwise;
+ * `CRYPTOML_KERNELS=portable|wasm` forces one. Synchronous: the module loads at first use.
+ */
+export function gemm(args: GemmArgs): void {
+  const { mode, wasm } = activeKernels();
+  if (wasm !== undefined && (mode === "wasm" || worthWasm(args, wasm))) wasm.gemm(args);
+  else gemmPortable(args);
 }
 
-export function gemm(args: GemmArgs): void {
-  const { m, n, k, alpha, a, b, beta, c } = args;
-  const ao = args.aOffset ?? 0;
-  const bo = args.bOffset ?? 0;
-  const co = args.cOffset ?? 0;
-  if (beta !== 1) {
-    for (let i = co; i < co + m * n; i++) c[i] = beta === 0 ? 0 : (c[i] as number) * beta;
-  }
-  if (!args.transA && !args.transB) {
-    for (let i = 0; i < m; i++) {
-      const cRow = co + i * n;
-      for (let p = 0; p < k; p++) {
-        const av = alpha * (a[ao + i * k + p] as number);
-        if (av === 0) continue;
-        const bRow = bo + p * n;
-        for (let j = 0; j < n; j++) c[cRow + j] = (c[cRow + j] as number) + av * (b[bRow + j] as number);
-      }
-    }
-  } else if (!args.transA && args.transB) {
-    for (let i = 0; i < m; i++) {
-      const aRow = ao + i * k;
-      for (let j = 0; j < n; j++) {
-        const bRow = bo + j * k;
-        let sum = 0;
-        for (let p = 0; p < k; p++) sum += (a[aRow + p] as number) * (b[bRow + p] as number);
-        c[co + i * n + j] = (c[co + i * n + j] as number) + alpha * sum;
-      }
-    }
-  } else if (args.transA && !args.transB) {
-    for (let p = 0; p < k; p++) {
-      const aRow = ao + p * m;
-      const bRow = bo + p * n;
-      for (let i = 0; i < m; i++) {
-        const av = alpha * (a[aRow + i] as number);
-        if (av === 0) continue;
-        const cRow = co + i * n;
-        for (let j = 0; j < n; j++) c[cRow + j] = (c[cRow + j] as number) + av * (b[bRow + j] as number);
-      }
-    }
-  } else {
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let sum = 0;
-        for (let p = 0; p < k; p++) sum += (a[ao + p * m + i] as number) * (b[bo + j * k + p] as number);
-        c[co + i * n + j] = (c[co + i * n + j] as number) + alpha * sum;
-      }
-    }
-  }
+function worthWasm(args: GemmArgs, wasm: WasmKernels): boolean {
+  if (args.m * args.n * args.k >= WASM_MIN_WORK) return true;
+  return wasm.isResident(args.a) && wasm.isResident(args.b) && wasm.isResident(args.c);
 }
