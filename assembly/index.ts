@@ -18,3 +18,7 @@ export function sgemmScratchBytes(): i32 {
 export function sgemmTile(): i32 {
   return (MR << 8) | NR;
 }
+
+export { expf32, sigmoidf32, tanhf32 } from "./activations";
+export { sgemmBatched, softmaxRows, softmaxRowsBackward } from "./attention";
+export { gruBackwardStep, gruForwardStep, lstmBackwardStep, lstmForwardStep } from "./recurrent";

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mseLoss } from "../engine/ops/losses.js";
 import { Adam } from "../engine/optim/index.js";
+import { DataParallelTrainer } from "../engine/parallel/index.js";
 import { Rng } from "../engine/random.js";
 import { backward, noGrad, Tensor } from "../engine/tensor.js";
 import { createReferenceModel, REFERENCE_MODELS, type ReferenceModelName } from "../models/reference.js";
@@ -47,6 +48,41 @@ function rate(seconds: number, work: () => void): number {
     n++;
   }
   return (n * B) / ((performance.now() - start) / 1000);
+}
+
+/** The async twin of `rate` for the worker pool. */
+async function rateAsync(seconds: number, work: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 3; i++) await work();
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    await work();
+    n++;
+  }
+  return (n * B) / ((performance.now() - start) / 1000);
+}
+
+/** Data-parallel: the batch split across `workers` threads, gradients averaged, same Adam update. */
+async function measureParallel(
+  name: ReferenceModelName,
+  seconds: number,
+  workers: number,
+): Promise<OursResult> {
+  const rng = new Rng(0);
+  const x = randomTensor(rng, [B, T, F]).data;
+  const y = randomTensor(rng, [B, 1]).data;
+  const ddp = await DataParallelTrainer.create({
+    workers,
+    model: { name, seed: 0 },
+    optimizer: { kind: "adam", lr: 1e-3 },
+  });
+  try {
+    const train = await rateAsync(seconds, () => ddp.step(x, y, B));
+    const infer = await rateAsync(seconds / 2, () => ddp.predict(x, B));
+    return { train, infer, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  } finally {
+    await ddp.close();
+  }
 }
 
 function measureOurs(name: ReferenceModelName, seconds: number): OursResult {
@@ -89,9 +125,11 @@ function runTorch(threads: number, seconds: number): TorchModels | string {
   return (JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as { models: TorchModels }).models;
 }
 
-function runOurs(name: ReferenceModelName, seconds: number): OursResult {
+function runOurs(name: ReferenceModelName, seconds: number, workers: number): OursResult {
   const self = fileURLToPath(import.meta.url);
-  const run = spawnSync(process.execPath, [self, "--child", name, String(seconds)], { encoding: "utf8" });
+  const run = spawnSync(process.execPath, [self, "--child", name, String(seconds), String(workers)], {
+    encoding: "utf8",
+  });
   if (run.status !== 0) throw new Error(`measuring ${name} failed:\n${run.stderr}`);
   return JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as OursResult;
 }
@@ -101,7 +139,9 @@ const fmt = (n: number | undefined) => (n === undefined ? "-" : Math.round(n).to
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === "--child") {
-    process.stdout.write(`${JSON.stringify(measureOurs(args[1] as ReferenceModelName, Number(args[2])))}\n`);
+    const [name, seconds, workers] = [args[1] as ReferenceModelName, Number(args[2]), Number(args[3])];
+    const result = workers > 1 ? await measureParallel(name, seconds, workers) : measureOurs(name, seconds);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
   const json = args.includes("--json");
@@ -115,31 +155,41 @@ async function main(): Promise<void> {
     `bench:engine — B=${B}, T=${T}, F=${F}, H=64, Adam lr 1e-3; ${seconds} s per measurement; samples/s`,
   );
   console.log(
-    "model            ours train  torch train (1t/2t)   ratio   ours infer  torch infer (1t/2t)   ratio   peak RSS",
+    "model            ours train (1w/2w)   torch train (1t/2t)   ratio   ours infer (1w/2w)   torch infer (1t/2t)   ratio   peak RSS",
   );
   for (const name of REFERENCE_MODELS) {
-    const ours = runOurs(name, seconds);
+    const one = runOurs(name, seconds, 1);
+    const two = runOurs(name, seconds, 2);
     const t1 = typeof torch1 === "string" ? undefined : torch1[name];
     const t2 = typeof torch2 === "string" ? undefined : torch2[name];
+    const oursTrain = Math.max(one.train, two.train);
+    const oursInfer = Math.max(one.infer, two.infer);
     const torchTrain = Math.max(t1?.train_samples_per_s ?? 0, t2?.train_samples_per_s ?? 0) || undefined;
     const torchInfer = Math.max(t1?.infer_samples_per_s ?? 0, t2?.infer_samples_per_s ?? 0) || undefined;
-    const trainRatio = torchTrain === undefined ? undefined : ours.train / torchTrain;
-    const inferRatio = torchInfer === undefined ? undefined : ours.infer / torchInfer;
+    const trainRatio = torchTrain === undefined ? undefined : oursTrain / torchTrain;
+    const inferRatio = torchInfer === undefined ? undefined : oursInfer / torchInfer;
     table[name] = {
-      ours_train: Math.round(ours.train),
-      ours_infer: Math.round(ours.infer),
+      ours_train: Math.round(oursTrain),
+      ours_infer: Math.round(oursInfer),
+      ours_train_1w: Math.round(one.train),
+      ours_train_2w: Math.round(two.train),
+      ours_infer_1w: Math.round(one.infer),
+      ours_infer_2w: Math.round(two.infer),
       torch_train: torchTrain ?? null,
       torch_infer: torchInfer ?? null,
       train_ratio: trainRatio === undefined ? null : Number(trainRatio.toFixed(3)),
       infer_ratio: inferRatio === undefined ? null : Number(inferRatio.toFixed(3)),
-      peak_rss_mb: Math.round(ours.peakRssMb),
+      peak_rss_mb: Math.round(Math.max(one.peakRssMb, two.peakRssMb)),
     };
+    const pair = (a: number | undefined, b: number | undefined) => `${fmt(a)}/${fmt(b)}`.padStart(19);
+    const ratioText = (r: number | undefined) => (r?.toFixed(2) ?? "-").padStart(6);
+    const rss = `${Math.max(one.peakRssMb, two.peakRssMb).toFixed(0)} MB`.padStart(8);
     console.log(
-      `${name.padEnd(15)} ${fmt(ours.train).padStart(11)}  ${`${fmt(t1?.train_samples_per_s)}/${fmt(t2?.train_samples_per_s)}`.padStart(19)}  ${(trainRatio?.toFixed(2) ?? "-").padStart(6)}  ${fmt(ours.infer).padStart(11)}  ${`${fmt(t1?.infer_samples_per_s)}/${fmt(t2?.infer_samples_per_s)}`.padStart(19)}  ${(inferRatio?.toFixed(2) ?? "-").padStart(6)}  ${`${ours.peakRssMb.toFixed(0)} MB`.padStart(8)}`,
+      `${name.padEnd(15)} ${pair(one.train, two.train)}  ${pair(t1?.train_samples_per_s, t2?.train_samples_per_s)}  ${ratioText(trainRatio)}  ${pair(one.infer, two.infer)}  ${pair(t1?.infer_samples_per_s, t2?.infer_samples_per_s)}  ${ratioText(inferRatio)}  ${rss}`,
     );
   }
   console.log(
-    "ratio = our samples/s ÷ PyTorch's best of 1 and 2 threads; ours runs one worker (data-parallel workers: see docs/engine.md)",
+    "ratio = our best of 1 and 2 workers ÷ PyTorch's best of 1 and 2 threads; peak RSS of our process",
   );
   for (const note of notes) console.log(`reference: ${note}`);
   if (json) console.log(JSON.stringify({ models: table }));

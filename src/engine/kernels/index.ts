@@ -11,7 +11,12 @@ export {
   resetActiveKernels,
   selectKernels,
 } from "./kernel-select.js";
-export type { GemmPointerArgs, WasmKernelStats } from "./wasm-kernels.js";
+export type {
+  FusedKernelExports,
+  GemmBatchedArgs,
+  GemmPointerArgs,
+  WasmKernelStats,
+} from "./wasm-kernels.js";
 export { WasmKernels } from "./wasm-kernels.js";
 export { kernelsWasmPath, loadWasmKernels, type WasmLoadResult, wasmSimdSupported } from "./wasm-loader.js";
 export { WasmF32 } from "./wasm-region.js";

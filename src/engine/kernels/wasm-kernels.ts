@@ -28,6 +28,106 @@ export interface KernelExports {
     ldc: number,
     scratch: number,
   ): void;
+  expf32(x: number): number;
+  sigmoidf32(x: number): number;
+  tanhf32(x: number): number;
+  lstmForwardStep(
+    B: number,
+    H: number,
+    gates: number,
+    bias: number,
+    cPrev: number,
+    cNext: number,
+    tanhC: number,
+    hNext: number,
+    out: number,
+    outStride: number,
+  ): void;
+  lstmBackwardStep(
+    B: number,
+    H: number,
+    gates: number,
+    cPrev: number,
+    tanhC: number,
+    dh: number,
+    dc: number,
+    dBias: number,
+    gOut: number,
+    gStride: number,
+  ): void;
+  gruForwardStep(
+    B: number,
+    H: number,
+    gates: number,
+    hidden: number,
+    biasRz: number,
+    biasIn: number,
+    biasHn: number,
+    hPrev: number,
+    hNext: number,
+    out: number,
+    outStride: number,
+  ): void;
+  softmaxRows(p: number, rows: number, cols: number): void;
+  softmaxRowsBackward(y: number, g: number, out: number, rows: number, cols: number): void;
+  sgemmBatched(
+    outer: number,
+    inner: number,
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    aOuter: number,
+    aInner: number,
+    b: number,
+    ldb: number,
+    bOuter: number,
+    bInner: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    cOuter: number,
+    cInner: number,
+    scratch: number,
+  ): void;
+  gruBackwardStep(
+    B: number,
+    H: number,
+    gates: number,
+    hidden: number,
+    hPrev: number,
+    dh: number,
+    dbIh: number,
+    dbHn: number,
+    gOut: number,
+    gStride: number,
+  ): void;
+}
+
+/** The fused-kernel exports that work on byte addresses in the instance's memory (no copies, no growth). */
+export type FusedKernelExports = Omit<
+  KernelExports,
+  "memory" | "heapBase" | "sgemmScratchBytes" | "sgemm" | "sgemmBatched"
+>;
+
+/**
+ * {@link GemmPointerArgs} over an outer × inner grid of blocks (e.g. batch × head): block (o, i) uses
+ * `a + o·aOuter + i·aInner` and likewise for b and c. Strides are in bytes; shapes and leading
+ * dimensions are shared.
+ */
+export interface GemmBatchedArgs extends GemmPointerArgs {
+  outer: number;
+  inner: number;
+  aOuter: number;
+  aInner: number;
+  bOuter: number;
+  bInner: number;
+  cOuter: number;
+  cInner: number;
 }
 
 /**
@@ -90,6 +190,14 @@ export class WasmKernels implements RegionOwner {
   /** Wraps an instance of build/kernels.wasm (the module imports nothing). */
   static fromInstance(instance: WasmInstance): WasmKernels {
     return new WasmKernels(instance.exports as unknown as KernelExports);
+  }
+
+  /**
+   * The fused kernels (gate loops, activations) on byte addresses of resident regions. They never grow
+   * the memory and never copy; the caller owns the layout (docs/engine-recurrent.md).
+   */
+  get fused(): FusedKernelExports {
+    return this.exports;
   }
 
   /** The micro-kernel's register tile, e.g. `{ rows: 4, cols: 8 }`. */
@@ -190,6 +298,65 @@ export class WasmKernels implements RegionOwner {
       args.beta,
       args.c,
       ldc,
+      this.scratch,
+    );
+  }
+
+  /** {@link gemmAt} over a grid of blocks in one call into wasm; nothing is copied, memory never grows. */
+  gemmBatched(args: GemmBatchedArgs): void {
+    const { m, n, k, outer, inner } = args;
+    if (m <= 0 || n <= 0 || outer <= 0 || inner <= 0) return;
+    const lda = args.lda ?? (args.transA ? m : k);
+    const ldb = args.ldb ?? (args.transB ? k : n);
+    const ldc = args.ldc ?? n;
+    const top = this.memory.buffer.byteLength;
+    const last = (base: number, o: number, i: number) => base + (outer - 1) * o + (inner - 1) * i;
+    const aEnd =
+      last(args.a, args.aOuter, args.aInner) +
+      ((args.transA ? k - 1 : m - 1) * lda + (args.transA ? m : k)) * 4;
+    const bEnd =
+      last(args.b, args.bOuter, args.bInner) +
+      ((args.transB ? n - 1 : k - 1) * ldb + (args.transB ? k : n)) * 4;
+    const cEnd = last(args.c, args.cOuter, args.cInner) + ((m - 1) * ldc + n) * 4;
+    const negative = [
+      args.a,
+      args.b,
+      args.c,
+      args.aOuter,
+      args.aInner,
+      args.bOuter,
+      args.bInner,
+      args.cOuter,
+      args.cInner,
+    ].some((v) => v < 0);
+    if (negative || (k > 0 && (aEnd > top || bEnd > top)) || cEnd > top) {
+      throw new CryptomlError(
+        "INTERNAL",
+        `WasmKernels.gemmBatched: operands run past wasm memory (${top} bytes)`,
+      );
+    }
+    this.exports.sgemmBatched(
+      outer,
+      inner,
+      args.transA ? 1 : 0,
+      args.transB ? 1 : 0,
+      m,
+      n,
+      k,
+      args.alpha,
+      args.a,
+      lda,
+      args.aOuter,
+      args.aInner,
+      args.b,
+      ldb,
+      args.bOuter,
+      args.bInner,
+      args.beta,
+      args.c,
+      ldc,
+      args.cOuter,
+      args.cInner,
       this.scratch,
     );
   }

@@ -27,7 +27,23 @@ export function wasmSimdSupported(): boolean {
 /** A loaded kernels instance, or why there is none. */
 export type WasmLoadResult = { ok: true; kernels: WasmKernels } | { ok: false; reason: string };
 
-const REQUIRED_EXPORTS = ["memory", "heapBase", "sgemmScratchBytes", "sgemmTile", "sgemm"] as const;
+const REQUIRED_EXPORTS = [
+  "memory",
+  "heapBase",
+  "sgemmScratchBytes",
+  "sgemmTile",
+  "sgemm",
+  "expf32",
+  "sigmoidf32",
+  "tanhf32",
+  "lstmForwardStep",
+  "lstmBackwardStep",
+  "gruForwardStep",
+  "gruBackwardStep",
+  "sgemmBatched",
+  "softmaxRows",
+  "softmaxRowsBackward",
+] as const;
 
 /**
  * Loads the kernels synchronously (`readFileSync` + `new WebAssembly.Module`), so `gemm` can stay

@@ -1,6 +1,9 @@
 import { CryptomlError } from "../../core/errors.js";
 import { gemm } from "../kernels/gemm.js";
-import { result, type Tensor } from "../tensor.js";
+import type { WasmKernels } from "../kernels/wasm-kernels.js";
+import { needsGrad, result, type Tensor } from "../tensor.js";
+import { addInto } from "./recurrent/layout.js";
+import { Arena, residentKernels } from "./recurrent/resident.js";
 import { softmaxRowsBackward, softmaxRowsInPlace } from "./softmax.js";
 
 /** The parameters of nn.MultiheadAttention (packed in-projection), with PyTorch's layouts. */
@@ -63,6 +66,8 @@ export function multiHeadSelfAttention(
   options: AttentionOptions = {},
 ): Tensor {
   const dims = checkDims(x, params, heads, options.mask);
+  const kernels = residentKernels();
+  if (kernels !== undefined) return attentionResident(kernels, x, params, dims, options.mask);
   const { batch, steps, embed } = dims;
   const rows = batch * steps;
   const { inProjWeight, inProjBias, outProjWeight, outProjBias } = params;
@@ -406,4 +411,316 @@ function addColumnSums(g: Float32Array, rows: number, cols: number, into: Float3
     const base = r * cols;
     for (let c = 0; c < cols; c++) into[c] = (into[c] as number) + (g[base + c] as number);
   }
+}
+
+type ForwardPart = "x" | "win" | "wout" | "qkv" | "probs" | "ctx" | "out";
+type BackwardPart = "gy" | "dctx" | "dS" | "dqkv" | "dWout" | "dWin" | "dx";
+
+/**
+ * {@link multiHeadSelfAttention} on the WASM kernels, everything resident in one block of wasm memory.
+ * No head is copied: the per-(batch, head) products read q, k, v in place from the [B·T, 3E] in-projection
+ * with leading dimension 3E, and write each head's output straight into its columns of the [B·T, E]
+ * context. Each of the 2 forward and 4 backward per-head products is ONE `gemmBatched` call over the
+ * B × heads grid; softmax and its backward are one WASM call each over all B·heads·T rows. The scale
+ * 1/√dh is applied as alpha. The block is kept for backward, which frees it (so backward runs once).
+ */
+function attentionResident(
+  kernels: WasmKernels,
+  x: Tensor,
+  params: AttentionParams,
+  d: Dims,
+  mask: Float32Array | undefined,
+): Tensor {
+  const { batch: B, steps: T, embed: E, heads: NH, headDim: dh } = d;
+  const rows = B * T;
+  const square = T * T;
+  const scale = 1 / Math.sqrt(dh);
+  const { inProjWeight, inProjBias, outProjWeight, outProjBias } = params;
+  const inputs = [x, inProjWeight, inProjBias, outProjWeight, outProjBias];
+  const a = new Arena<ForwardPart>(kernels, {
+    x: rows * E,
+    win: 3 * E * E,
+    wout: E * E,
+    qkv: rows * 3 * E,
+    probs: B * NH * square,
+    ctx: rows * E,
+    out: rows * E,
+  });
+  a.f32("x").set(x.data);
+  a.f32("win").set(inProjWeight.data);
+  a.f32("wout").set(outProjWeight.data);
+  const qkv = a.f32("qkv");
+  if (inProjBias !== undefined) for (let r = 0; r < rows; r++) qkv.set(inProjBias.data, r * 3 * E);
+  const out = a.f32("out");
+  if (outProjBias !== undefined) for (let r = 0; r < rows; r++) out.set(outProjBias.data, r * E);
+  if (mask !== undefined) {
+    const probs = a.f32("probs");
+    for (let s = 0; s < B * NH; s++) probs.set(mask, s * square);
+  }
+  const F = 4; // bytes per float
+  const pQkv = a.ptr("qkv");
+  const pProbs = a.ptr("probs");
+  const pCtx = a.ptr("ctx");
+  // Strides of the (batch, head) grid, in bytes: in qkv / ctx a head is dh columns of T rows of batch b.
+  const qkvGrid = { outer: T * 3 * E * F, inner: dh * F };
+  const ctxGrid = { outer: T * E * F, inner: dh * F };
+  const sqGrid = { outer: NH * square * F, inner: square * F };
+  const grid = { outer: B, inner: NH };
+  kernels.gemmAt({
+    transA: false,
+    transB: true,
+    m: rows,
+    n: 3 * E,
+    k: E,
+    alpha: 1,
+    a: a.ptr("x"),
+    b: a.ptr("win"),
+    beta: inProjBias ? 1 : 0,
+    c: pQkv,
+  });
+  // S = scale·q·kᵀ (+ mask), per (b, h).
+  kernels.gemmBatched({
+    ...grid,
+    transA: false,
+    transB: true,
+    m: T,
+    n: T,
+    k: dh,
+    alpha: scale,
+    a: pQkv,
+    lda: 3 * E,
+    aOuter: qkvGrid.outer,
+    aInner: qkvGrid.inner,
+    b: pQkv + E * F,
+    ldb: 3 * E,
+    bOuter: qkvGrid.outer,
+    bInner: qkvGrid.inner,
+    beta: mask ? 1 : 0,
+    c: pProbs,
+    ldc: T,
+    cOuter: sqGrid.outer,
+    cInner: sqGrid.inner,
+  });
+  kernels.fused.softmaxRows(pProbs, B * NH * T, T);
+  // o_h = P·v_h, written into its columns of the context.
+  kernels.gemmBatched({
+    ...grid,
+    transA: false,
+    transB: false,
+    m: T,
+    n: dh,
+    k: T,
+    alpha: 1,
+    a: pProbs,
+    lda: T,
+    aOuter: sqGrid.outer,
+    aInner: sqGrid.inner,
+    b: pQkv + 2 * E * F,
+    ldb: 3 * E,
+    bOuter: qkvGrid.outer,
+    bInner: qkvGrid.inner,
+    beta: 0,
+    c: pCtx,
+    ldc: E,
+    cOuter: ctxGrid.outer,
+    cInner: ctxGrid.inner,
+  });
+  kernels.gemmAt({
+    transA: false,
+    transB: true,
+    m: rows,
+    n: E,
+    k: E,
+    alpha: 1,
+    a: pCtx,
+    b: a.ptr("wout"),
+    beta: outProjBias ? 1 : 0,
+    c: a.ptr("out"),
+  });
+  const y = a.f32("out").slice();
+  if (!needsGrad(...inputs)) {
+    a.free();
+    return result(y, x.shape, inputs, () => {});
+  }
+  let done = false;
+  return result(y, x.shape, inputs, (g) => {
+    if (done) {
+      throw new CryptomlError("INTERNAL", "attention: backward ran twice through the same forward pass", {
+        hint: "its caches are consumed by the first backward; run the forward pass again",
+      });
+    }
+    done = true;
+    const needIn = x.requiresGrad || inProjWeight.requiresGrad || inProjBias?.requiresGrad === true;
+    const m = new Arena<BackwardPart>(kernels, {
+      gy: rows * E,
+      dctx: needIn ? rows * E : 0,
+      dS: needIn ? B * NH * square : 0,
+      dqkv: needIn ? rows * 3 * E : 0,
+      dWout: outProjWeight.requiresGrad ? E * E : 0,
+      dWin: inProjWeight.requiresGrad ? 3 * E * E : 0,
+      dx: x.requiresGrad ? rows * E : 0,
+    });
+    try {
+      m.f32("gy").set(g);
+      const pGy = m.ptr("gy");
+      if (outProjWeight.requiresGrad) {
+        kernels.gemmAt({
+          transA: true,
+          transB: false,
+          m: E,
+          n: E,
+          k: rows,
+          alpha: 1,
+          a: pGy,
+          b: a.ptr("ctx"),
+          beta: 0,
+          c: m.ptr("dWout"),
+        });
+        addInto(outProjWeight.gradBuffer(), m.f32("dWout"));
+      }
+      if (outProjBias?.requiresGrad) addColumnSums(g, rows, E, outProjBias.gradBuffer());
+      if (!needIn) return;
+      const pDctx = m.ptr("dctx");
+      const pDs = m.ptr("dS");
+      const pDqkv = m.ptr("dqkv");
+      kernels.gemmAt({
+        transA: false,
+        transB: false,
+        m: rows,
+        n: E,
+        k: E,
+        alpha: 1,
+        a: pGy,
+        b: a.ptr("wout"),
+        beta: 0,
+        c: pDctx,
+      });
+      // dV_h = Pᵀ·dO_h, into the v columns of dqkv.
+      kernels.gemmBatched({
+        ...grid,
+        transA: true,
+        transB: false,
+        m: T,
+        n: dh,
+        k: T,
+        alpha: 1,
+        a: pProbs,
+        lda: T,
+        aOuter: sqGrid.outer,
+        aInner: sqGrid.inner,
+        b: pDctx,
+        ldb: E,
+        bOuter: ctxGrid.outer,
+        bInner: ctxGrid.inner,
+        beta: 0,
+        c: pDqkv + 2 * E * F,
+        ldc: 3 * E,
+        cOuter: qkvGrid.outer,
+        cInner: qkvGrid.inner,
+      });
+      // dP = dO_h·v_hᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) in place.
+      kernels.gemmBatched({
+        ...grid,
+        transA: false,
+        transB: true,
+        m: T,
+        n: T,
+        k: dh,
+        alpha: 1,
+        a: pDctx,
+        lda: E,
+        aOuter: ctxGrid.outer,
+        aInner: ctxGrid.inner,
+        b: pQkv + 2 * E * F,
+        ldb: 3 * E,
+        bOuter: qkvGrid.outer,
+        bInner: qkvGrid.inner,
+        beta: 0,
+        c: pDs,
+        ldc: T,
+        cOuter: sqGrid.outer,
+        cInner: sqGrid.inner,
+      });
+      kernels.fused.softmaxRowsBackward(pProbs, pDs, pDs, B * NH * T, T);
+      // dq_h = scale·dS·k_h and dk_h = scale·dSᵀ·q_h.
+      kernels.gemmBatched({
+        ...grid,
+        transA: false,
+        transB: false,
+        m: T,
+        n: dh,
+        k: T,
+        alpha: scale,
+        a: pDs,
+        lda: T,
+        aOuter: sqGrid.outer,
+        aInner: sqGrid.inner,
+        b: pQkv + E * F,
+        ldb: 3 * E,
+        bOuter: qkvGrid.outer,
+        bInner: qkvGrid.inner,
+        beta: 0,
+        c: pDqkv,
+        ldc: 3 * E,
+        cOuter: qkvGrid.outer,
+        cInner: qkvGrid.inner,
+      });
+      kernels.gemmBatched({
+        ...grid,
+        transA: true,
+        transB: false,
+        m: T,
+        n: dh,
+        k: T,
+        alpha: scale,
+        a: pDs,
+        lda: T,
+        aOuter: sqGrid.outer,
+        aInner: sqGrid.inner,
+        b: pQkv,
+        ldb: 3 * E,
+        bOuter: qkvGrid.outer,
+        bInner: qkvGrid.inner,
+        beta: 0,
+        c: pDqkv + E * F,
+        ldc: 3 * E,
+        cOuter: qkvGrid.outer,
+        cInner: qkvGrid.inner,
+      });
+      if (inProjWeight.requiresGrad) {
+        kernels.gemmAt({
+          transA: true,
+          transB: false,
+          m: 3 * E,
+          n: E,
+          k: rows,
+          alpha: 1,
+          a: pDqkv,
+          b: a.ptr("x"),
+          beta: 0,
+          c: m.ptr("dWin"),
+        });
+        addInto(inProjWeight.gradBuffer(), m.f32("dWin"));
+      }
+      if (inProjBias?.requiresGrad) addColumnSums(m.f32("dqkv"), rows, 3 * E, inProjBias.gradBuffer());
+      if (x.requiresGrad) {
+        kernels.gemmAt({
+          transA: false,
+          transB: false,
+          m: rows,
+          n: E,
+          k: 3 * E,
+          alpha: 1,
+          a: pDqkv,
+          b: a.ptr("win"),
+          beta: 0,
+          c: m.ptr("dx"),
+        });
+        addInto(x.gradBuffer(), m.f32("dx"));
+      }
+    } finally {
+      m.free();
+      a.free();
+    }
+  });
 }

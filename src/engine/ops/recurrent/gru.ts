@@ -8,7 +8,9 @@ import {
   type WindowOperands,
   weightGradients,
 } from "./common.js";
+import { gruResident } from "./gru-wasm.js";
 import { addInto, addStep, toTimeMajor } from "./layout.js";
+import { residentKernels } from "./resident.js";
 
 export interface GruOptions {
   /** Initial hidden state [B, H] (default zeros). */
@@ -53,6 +55,8 @@ export function gru(x: Tensor, p: RecurrentParameters, options: GruOptions = {})
   const { batch: B, steps: T, features: F, hidden: H, gateRows: G } = dims;
   const inputs = [x, p.weightIh, p.weightHh, p.biasIh, p.biasHh, h0];
   const save = needsGrad(...inputs);
+  const kernels = residentKernels();
+  if (kernels !== undefined) return gruResident(kernels, x, p, options, dims, inputs, save);
   const BH = B * H;
   const w: GruWindow = {
     dims,

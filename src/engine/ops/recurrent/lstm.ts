@@ -9,6 +9,8 @@ import {
   weightGradients,
 } from "./common.js";
 import { addInto, addStep, toTimeMajor } from "./layout.js";
+import { lstmResident } from "./lstm-wasm.js";
+import { residentKernels } from "./resident.js";
 
 export interface LstmOptions {
   /** Initial hidden state [B, H] (default zeros). */
@@ -61,6 +63,8 @@ export function lstm(x: Tensor, p: RecurrentParameters, options: LstmOptions = {
   const { batch: B, steps: T, features: F, hidden: H, gateRows: G } = dims;
   const inputs = [x, p.weightIh, p.weightHh, p.biasIh, p.biasHh, h0, c0];
   const save = needsGrad(...inputs);
+  const kernels = residentKernels();
+  if (kernels !== undefined) return lstmResident(kernels, x, p, options, dims, inputs, save);
   const BH = B * H;
   const slots = save ? T + 1 : 2;
   const w: LstmWindow = {
