@@ -5,7 +5,12 @@ import { describe, expect, it } from "vitest";
 import { mseLoss } from "../../src/engine/ops/losses.js";
 import { Adam } from "../../src/engine/optim/index.js";
 import { Rng } from "../../src/engine/random.js";
-import { readSafetensors, saveParameters, writeSafetensors } from "../../src/engine/safetensors/index.js";
+import {
+  loadParameters,
+  readSafetensors,
+  saveParameters,
+  writeSafetensors,
+} from "../../src/engine/safetensors/index.js";
 import { backward, Tensor } from "../../src/engine/tensor.js";
 import { createReferenceModel, REFERENCE_MODELS, type ReferenceShape } from "../../src/models/reference.js";
 import { REPO_ROOT } from "../helpers/run-cli.js";
@@ -85,6 +90,15 @@ describe.each(REFERENCE_MODELS)("%s matches PyTorch 2.13", (name) => {
     expect(run.status, run.stderr).toBe(0);
     const torch = (await readSafetensors(join(dir, "out.safetensors"))).tensors;
     const get = (key: string) => torch.get(key)?.data as Float32Array;
+
+    // The reverse direction: PyTorch's own freshly initialised weights load into our model by name.
+    const fromTorch = createReferenceModel(name, new Rng(99), SHAPE);
+    const loaded = await loadParameters(join(dir, "out.safetensors.torch-init"), fromTorch.parameters());
+    expect(loaded.missingKeys).toEqual([]);
+    expect(loaded.unexpectedKeys).toEqual([]);
+    const torchInit = (await readSafetensors(join(dir, "out.safetensors.torch-init"))).tensors;
+    for (const p of fromTorch.parameters())
+      expect(Array.from(p.data)).toEqual(Array.from((torchInit.get(p.name)?.data as Float32Array) ?? []));
 
     const output = model.forward(x);
     const loss = mseLoss(output, y);

@@ -9,7 +9,9 @@ MODEL is one of lstm, gru, lstm_attention, cnn_lstm, transformer, built as in th
 it must load with load_state_dict(strict=True). DATA holds `x` [B, T, F] and `y` [B, 1] for one
 gradient step, and `xs` [S, B, T, F], `ys` [S, B, 1] for an S-step Adam run (lr 1e-3).
 OUT receives, as safetensors: `output`, `loss`, `grad.<param>` for every parameter (one MSE step from
-WEIGHTS), and `losses` [S] (the loss before each Adam step), all float32.
+WEIGHTS), and `losses` [S] (the loss before each Adam step), all float32. OUT with `.torch-init` appended
+receives the state_dict of a freshly initialised PyTorch model (seed 0), for the reverse direction: cryptoml
+must load PyTorch's own weights.
 """
 
 from __future__ import annotations
@@ -100,6 +102,9 @@ def main(argv: list[str]) -> None:
         raise SystemExit(__doc__)
     name, shape_json, weights_path, data_path, out_path = argv[1:]
     torch.set_num_threads(1)
+    torch.manual_seed(0)
+    fresh = MODELS[name](json.loads(shape_json))
+    save_file({k: v.contiguous() for k, v in fresh.state_dict().items()}, out_path + ".torch-init")
     model = MODELS[name](json.loads(shape_json))
     model.load_state_dict(load_file(weights_path), strict=True)
     data = load_file(data_path)
