@@ -1,6 +1,7 @@
 import { CryptomlError } from "../../../core/errors.js";
 import { gemm } from "../../kernels/gemm.js";
 import { needsGrad, Tensor } from "../../tensor.js";
+import { type ProjectionShape, projectForward, projectInputGrad, projectWeightGrad } from "../projection.js";
 import { addInto, addToBatchMajor } from "./layout.js";
 
 /**
@@ -78,6 +79,31 @@ export function recurrentDims(
   return { batch, steps, features, hidden, gateRows };
 }
 
+/** x·W_ihᵀ over the whole window: T·B rows of F features onto G gate rows. */
+export function inputProjection(d: RecurrentDims): ProjectionShape {
+  return { rows: d.steps * d.batch, inputs: d.features, outputs: d.gateRows };
+}
+
+/** h·W_hhᵀ: `rows` rows of H hidden values onto G gate rows (B for one step, T·B for all). */
+export function hiddenProjection(d: RecurrentDims, rows: number): ProjectionShape {
+  return { rows, inputs: d.hidden, outputs: d.gateRows };
+}
+
+/**
+ * Where step t's state starts in a state array of `size`-long slots: slot t when the forward pass saves
+ * every step, else one of two alternating slots.
+ */
+export function stateOffset(save: boolean, t: number, size: number): number {
+  return (save ? t : t & 1) * size;
+}
+
+/** The input side of every step's gates at once, x·W_ihᵀ as [T·B, G], from time-major x [T·B, F]. */
+export function projectInputs(xt: Float32Array, weightIh: Float32Array, d: RecurrentDims): Float32Array {
+  const gates = new Float32Array(d.steps * d.batch * d.gateRows);
+  gemm(projectForward(inputProjection(d), xt, weightIh, 0, gates));
+  return gates;
+}
+
 /** One output of a fused node: its values and shape. */
 export interface FusedOutput {
   data: Float32Array;
@@ -141,32 +167,17 @@ export function weightGradients(
   dbIh: Float64Array,
   dbHh: Float64Array,
 ): void {
-  const { batch: B, steps: T, features: F, hidden: H, gateRows: G } = w.dims;
-  const rows = T * B;
+  const { batch: B, steps: T, features: F } = w.dims;
+  const inputs = inputProjection(w.dims);
   if (p.weightHh.requiresGrad) {
-    const c = p.weightHh.gradBuffer();
-    gemm({ transA: true, transB: false, m: G, n: H, k: rows, alpha: 1, a: dH, b: w.hs, beta: 1, c });
+    gemm(projectWeightGrad(hiddenProjection(w.dims, T * B), dH, w.hs, 1, p.weightHh.gradBuffer()));
   }
-  if (p.weightIh.requiresGrad) {
-    const c = p.weightIh.gradBuffer();
-    gemm({ transA: true, transB: false, m: G, n: F, k: rows, alpha: 1, a: dI, b: w.xt, beta: 1, c });
-  }
+  if (p.weightIh.requiresGrad) gemm(projectWeightGrad(inputs, dI, w.xt, 1, p.weightIh.gradBuffer()));
   if (p.biasIh.requiresGrad) addInto(p.biasIh.gradBuffer(), dbIh);
   if (p.biasHh.requiresGrad) addInto(p.biasHh.gradBuffer(), dbHh);
   if (x.requiresGrad) {
-    const dxt = new Float32Array(rows * F);
-    gemm({
-      transA: false,
-      transB: false,
-      m: rows,
-      n: F,
-      k: G,
-      alpha: 1,
-      a: dI,
-      b: p.weightIh.data,
-      beta: 0,
-      c: dxt,
-    });
+    const dxt = new Float32Array(T * B * F);
+    gemm(projectInputGrad(inputs, dI, p.weightIh.data, 0, dxt));
     addToBatchMajor(dxt, B, T, F, x.gradBuffer());
   }
 }

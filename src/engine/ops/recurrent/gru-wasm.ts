@@ -1,9 +1,16 @@
 import type { WasmKernels } from "../../kernels/wasm-kernels.js";
 import type { Tensor } from "../../tensor.js";
-import { fusedOutputs, type RecurrentDims, type RecurrentParameters } from "./common.js";
+import { projectForward, projectInputGrad } from "../projection.js";
+import {
+  fusedOutputs,
+  hiddenProjection,
+  type RecurrentDims,
+  type RecurrentParameters,
+  stateOffset,
+} from "./common.js";
 import type { GruOptions, GruResult } from "./gru.js";
-import { addInto, addToBatchMajor } from "./layout.js";
-import { Arena, writeTimeMajor } from "./resident.js";
+import { addInto } from "./layout.js";
+import { Arena, projectInputsResident, weightGradientsResident, writeTimeMajor } from "./resident.js";
 
 type ForwardPart =
   | "xt"
@@ -58,41 +65,20 @@ export function gruResident(
   if (h0 !== undefined) a.f32("hs").set(h0.data);
   else a.f32("hs", 0, BH).fill(0);
   const gates = a.ptr("gates");
-  kernels.gemmAt({
-    transA: false,
-    transB: true,
-    m: T * B,
-    n: G,
-    k: F,
-    alpha: 1,
-    a: a.ptr("xt"),
-    b: a.ptr("wih"),
-    beta: 0,
-    c: gates,
-  });
+  projectInputsResident(kernels, a, dims);
   const f = kernels.fused;
   const hs = a.ptr("hs");
   const hidden = a.ptr("hidden");
   const whh = a.ptr("whh");
   const out = a.ptr("output");
   const stepBytes = BH * 4;
+  const step = hiddenProjection(dims, B);
   for (let t = 0; t < T; t++) {
-    const prev = (save ? t : t & 1) * stepBytes;
-    const next = (save ? t + 1 : (t + 1) & 1) * stepBytes;
+    const prev = stateOffset(save, t, stepBytes);
+    const next = stateOffset(save, t + 1, stepBytes);
     const hid = hidden + (save ? t * B * G * 4 : 0);
     const g = gates + t * B * G * 4;
-    kernels.gemmAt({
-      transA: false,
-      transB: true,
-      m: B,
-      n: G,
-      k: H,
-      alpha: 1,
-      a: hs + prev,
-      b: whh,
-      beta: 0,
-      c: hid,
-    });
+    kernels.gemmAt(projectForward(step, hs + prev, whh, 0, hid));
     f.gruForwardStep(
       B,
       H,
@@ -107,7 +93,7 @@ export function gruResident(
       T * H,
     );
   }
-  const last = (save ? T : T & 1) * BH;
+  const last = stateOffset(save, T, BH);
   const outputs = [
     { data: a.f32("output").slice(), shape: [B, T, H] },
     { data: a.f32("hs", last, BH).slice(), shape: [B, H] },
@@ -170,73 +156,15 @@ function backwardResident(
         T * H,
       );
       if (t === 0 && h0?.requiresGrad !== true) break;
-      kernels.gemmAt({
-        transA: false,
-        transB: false,
-        m: B,
-        n: H,
-        k: G,
-        alpha: 1,
-        a: hidden + off,
-        b: a.ptr("whh"),
-        beta: 1,
-        c: dh,
-      });
+      kernels.gemmAt(projectInputGrad(hiddenProjection(dims, B), hidden + off, a.ptr("whh"), 1, dh));
     }
     if (h0?.requiresGrad) addInto(h0.gradBuffer(), d.f32("dh"));
-    const rows = T * B;
-    if (p.weightHh.requiresGrad) {
-      kernels.gemmAt({
-        transA: true,
-        transB: false,
-        m: G,
-        n: H,
-        k: rows,
-        alpha: 1,
-        a: hidden,
-        b: a.ptr("hs"),
-        beta: 0,
-        c: d.ptr("dWhh"),
-      });
-      addInto(p.weightHh.gradBuffer(), d.f32("dWhh"));
-    }
-    if (p.weightIh.requiresGrad) {
-      kernels.gemmAt({
-        transA: true,
-        transB: false,
-        m: G,
-        n: F,
-        k: rows,
-        alpha: 1,
-        a: gates,
-        b: a.ptr("xt"),
-        beta: 0,
-        c: d.ptr("dWih"),
-      });
-      addInto(p.weightIh.gradBuffer(), d.f32("dWih"));
-    }
-    const dbIh = d.f64("dbIh");
-    if (p.biasIh.requiresGrad) addInto(p.biasIh.gradBuffer(), dbIh);
-    if (p.biasHh.requiresGrad) {
+    weightGradientsResident(kernels, a, d, p, x, dims, gates, hidden, () => {
+      const dbIh = d.f64("dbIh");
       const dbHh = Float64Array.from(dbIh);
       dbHh.set(d.f64("dbHn"), 2 * H);
-      addInto(p.biasHh.gradBuffer(), dbHh);
-    }
-    if (x.requiresGrad) {
-      kernels.gemmAt({
-        transA: false,
-        transB: false,
-        m: rows,
-        n: F,
-        k: G,
-        alpha: 1,
-        a: gates,
-        b: a.ptr("wih"),
-        beta: 0,
-        c: d.ptr("dxt"),
-      });
-      addToBatchMajor(d.f32("dxt"), B, T, F, x.gradBuffer());
-    }
+      return [dbIh, dbHh];
+    });
   } finally {
     d.free();
   }

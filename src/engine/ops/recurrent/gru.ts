@@ -1,10 +1,14 @@
 import { gemm } from "../../kernels/gemm.js";
 import { needsGrad, type Tensor } from "../../tensor.js";
+import { projectForward, projectInputGrad } from "../projection.js";
 import { sigmoidOfSum, tanhOf } from "./activations.js";
 import {
   fusedOutputs,
+  hiddenProjection,
+  projectInputs,
   type RecurrentParameters,
   recurrentDims,
+  stateOffset,
   type WindowOperands,
   weightGradients,
 } from "./common.js";
@@ -58,33 +62,22 @@ export function gru(x: Tensor, p: RecurrentParameters, options: GruOptions = {})
   const kernels = residentKernels();
   if (kernels !== undefined) return gruResident(kernels, x, p, options, dims, inputs, save);
   const BH = B * H;
+  const xt = toTimeMajor(x.data, B, T, F);
   const w: GruWindow = {
     dims,
     save,
-    xt: toTimeMajor(x.data, B, T, F),
+    xt,
     biasRz: p.biasIh.data.slice(0, 2 * H).map((v, k) => v + (p.biasHh.data[k] as number)),
     biasIn: p.biasIh.data.subarray(2 * H),
     biasHn: p.biasHh.data.subarray(2 * H),
-    gates: new Float32Array(T * B * G),
+    gates: projectInputs(xt, p.weightIh.data, dims),
     hidden: new Float32Array(save ? T * B * G : B * G),
     hs: new Float32Array((save ? T + 1 : 2) * BH),
     output: new Float32Array(B * T * H),
   };
-  gemm({
-    transA: false,
-    transB: true,
-    m: T * B,
-    n: G,
-    k: F,
-    alpha: 1,
-    a: w.xt,
-    b: p.weightIh.data,
-    beta: 0,
-    c: w.gates,
-  });
   if (h0 !== undefined) w.hs.set(h0.data);
   for (let t = 0; t < T; t++) forwardStep(w, p.weightHh.data, t);
-  const last = (save ? T : T & 1) * BH;
+  const last = stateOffset(save, T, BH);
   const outputs = [
     { data: w.output, shape: [B, T, H] },
     { data: w.hs.slice(last, last + BH), shape: [B, H] },
@@ -98,21 +91,12 @@ function forwardStep(w: GruWindow, weightHh: Float32Array, t: number): void {
   const { batch: B, steps: T, hidden: H, gateRows: G } = w.dims;
   const { gates: g, hidden: hid, hs, output, biasIn, biasHn } = w;
   const BH = B * H;
-  const prev = (w.save ? t : t & 1) * BH;
-  const next = (w.save ? t + 1 : (t + 1) & 1) * BH;
+  const prev = stateOffset(w.save, t, BH);
+  const next = stateOffset(w.save, t + 1, BH);
   const hOff = w.save ? t * B * G : 0;
   gemm({
-    transA: false,
-    transB: true,
-    m: B,
-    n: G,
-    k: H,
-    alpha: 1,
-    a: hs,
+    ...projectForward(hiddenProjection(w.dims, B), hs, weightHh, 0, hid),
     aOffset: prev,
-    b: weightHh,
-    beta: 0,
-    c: hid,
     cOffset: hOff,
   });
   for (let b = 0; b < B; b++) {
@@ -156,19 +140,8 @@ function backwardWindow(
     backwardStep(w, t, dh, dbIh, dbHn);
     if (t === 0 && h0?.requiresGrad !== true) break;
     // dL/dh_{t−1} += dA_h,t · W_hh, onto the direct path dh·z the step left in dh.
-    gemm({
-      transA: false,
-      transB: false,
-      m: B,
-      n: H,
-      k: G,
-      alpha: 1,
-      a: w.hidden,
-      aOffset: t * B * G,
-      b: p.weightHh.data,
-      beta: 1,
-      c: dh,
-    });
+    const step = hiddenProjection(w.dims, B);
+    gemm({ ...projectInputGrad(step, w.hidden, p.weightHh.data, 1, dh), aOffset: t * B * G });
   }
   if (h0?.requiresGrad) addInto(h0.gradBuffer(), dh);
   const dbHh = Float64Array.from(dbIh);

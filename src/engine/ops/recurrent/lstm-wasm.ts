@@ -1,9 +1,16 @@
 import type { WasmKernels } from "../../kernels/wasm-kernels.js";
 import type { Tensor } from "../../tensor.js";
-import { fusedOutputs, type RecurrentDims, type RecurrentParameters } from "./common.js";
-import { addInto, addToBatchMajor } from "./layout.js";
+import { projectForward, projectInputGrad } from "../projection.js";
+import {
+  fusedOutputs,
+  hiddenProjection,
+  type RecurrentDims,
+  type RecurrentParameters,
+  stateOffset,
+} from "./common.js";
+import { addInto } from "./layout.js";
 import type { LstmOptions, LstmResult } from "./lstm.js";
-import { Arena, writeTimeMajor } from "./resident.js";
+import { Arena, projectInputsResident, weightGradientsResident, writeTimeMajor } from "./resident.js";
 
 type ForwardPart = "xt" | "wih" | "whh" | "bias" | "gates" | "hs" | "cs" | "tanhC" | "output";
 type BackwardPart = "gOut" | "dh" | "dc" | "dBias" | "dWhh" | "dWih" | "dxt";
@@ -49,18 +56,7 @@ export function lstmResident(
   if (c0 !== undefined) a.f32("cs").set(c0.data);
   else a.f32("cs", 0, BH).fill(0);
   const gates = a.ptr("gates");
-  kernels.gemmAt({
-    transA: false,
-    transB: true,
-    m: T * B,
-    n: G,
-    k: F,
-    alpha: 1,
-    a: a.ptr("xt"),
-    b: a.ptr("wih"),
-    beta: 0,
-    c: gates,
-  });
+  projectInputsResident(kernels, a, dims);
   const f = kernels.fused;
   const hs = a.ptr("hs");
   const cs = a.ptr("cs");
@@ -68,22 +64,12 @@ export function lstmResident(
   const whh = a.ptr("whh");
   const out = a.ptr("output");
   const stepBytes = BH * 4;
+  const step = hiddenProjection(dims, B);
   for (let t = 0; t < T; t++) {
-    const prev = (save ? t : t & 1) * stepBytes;
-    const next = (save ? t + 1 : (t + 1) & 1) * stepBytes;
+    const prev = stateOffset(save, t, stepBytes);
+    const next = stateOffset(save, t + 1, stepBytes);
     const g = gates + t * B * G * 4;
-    kernels.gemmAt({
-      transA: false,
-      transB: true,
-      m: B,
-      n: G,
-      k: H,
-      alpha: 1,
-      a: hs + prev,
-      b: whh,
-      beta: 1,
-      c: g,
-    });
+    kernels.gemmAt(projectForward(step, hs + prev, whh, 1, g));
     f.lstmForwardStep(
       B,
       H,
@@ -97,7 +83,7 @@ export function lstmResident(
       T * H,
     );
   }
-  const last = (save ? T : T & 1) * BH;
+  const last = stateOffset(save, T, BH);
   const outputs = [
     { data: a.f32("output").slice(), shape: [B, T, H] },
     { data: a.f32("hs", last, BH).slice(), shape: [B, H] },
@@ -162,70 +148,14 @@ function backwardResident(
         T * H,
       );
       if (t === 0 && !wantState) break;
-      kernels.gemmAt({
-        transA: false,
-        transB: false,
-        m: B,
-        n: H,
-        k: G,
-        alpha: 1,
-        a: g,
-        b: a.ptr("whh"),
-        beta: 0,
-        c: dh,
-      });
+      kernels.gemmAt(projectInputGrad(hiddenProjection(dims, B), g, a.ptr("whh"), 0, dh));
     }
     if (h0?.requiresGrad) addInto(h0.gradBuffer(), d.f32("dh"));
     if (c0?.requiresGrad) addInto(c0.gradBuffer(), d.f32("dc"));
-    const rows = T * B;
-    if (p.weightHh.requiresGrad) {
-      kernels.gemmAt({
-        transA: true,
-        transB: false,
-        m: G,
-        n: H,
-        k: rows,
-        alpha: 1,
-        a: gates,
-        b: a.ptr("hs"),
-        beta: 0,
-        c: d.ptr("dWhh"),
-      });
-      addInto(p.weightHh.gradBuffer(), d.f32("dWhh"));
-    }
-    if (p.weightIh.requiresGrad) {
-      kernels.gemmAt({
-        transA: true,
-        transB: false,
-        m: G,
-        n: F,
-        k: rows,
-        alpha: 1,
-        a: gates,
-        b: a.ptr("xt"),
-        beta: 0,
-        c: d.ptr("dWih"),
-      });
-      addInto(p.weightIh.gradBuffer(), d.f32("dWih"));
-    }
-    const dBias = d.f64("dBias");
-    if (p.biasIh.requiresGrad) addInto(p.biasIh.gradBuffer(), dBias);
-    if (p.biasHh.requiresGrad) addInto(p.biasHh.gradBuffer(), dBias);
-    if (x.requiresGrad) {
-      kernels.gemmAt({
-        transA: false,
-        transB: false,
-        m: rows,
-        n: F,
-        k: G,
-        alpha: 1,
-        a: gates,
-        b: a.ptr("wih"),
-        beta: 0,
-        c: d.ptr("dxt"),
-      });
-      addToBatchMajor(d.f32("dxt"), B, T, F, x.gradBuffer());
-    }
+    weightGradientsResident(kernels, a, d, p, x, dims, gates, gates, () => {
+      const dBias = d.f64("dBias");
+      return [dBias, dBias];
+    });
   } finally {
     d.free();
   }

@@ -1,10 +1,14 @@
 import { gemm } from "../../kernels/gemm.js";
 import { needsGrad, type Tensor } from "../../tensor.js";
+import { projectForward, projectInputGrad } from "../projection.js";
 import { sigmoidBiased, tanhBiased, tanhOf } from "./activations.js";
 import {
   fusedOutputs,
+  hiddenProjection,
+  projectInputs,
   type RecurrentParameters,
   recurrentDims,
+  stateOffset,
   type WindowOperands,
   weightGradients,
 } from "./common.js";
@@ -60,40 +64,29 @@ interface LstmWindow extends WindowOperands {
 export function lstm(x: Tensor, p: RecurrentParameters, options: LstmOptions = {}): LstmResult {
   const { h0, c0 } = options;
   const dims = recurrentDims("lstm", 4, x, p, { h0, c0 });
-  const { batch: B, steps: T, features: F, hidden: H, gateRows: G } = dims;
+  const { batch: B, steps: T, features: F, hidden: H } = dims;
   const inputs = [x, p.weightIh, p.weightHh, p.biasIh, p.biasHh, h0, c0];
   const save = needsGrad(...inputs);
   const kernels = residentKernels();
   if (kernels !== undefined) return lstmResident(kernels, x, p, options, dims, inputs, save);
   const BH = B * H;
   const slots = save ? T + 1 : 2;
+  const xt = toTimeMajor(x.data, B, T, F);
   const w: LstmWindow = {
     dims,
     save,
-    xt: toTimeMajor(x.data, B, T, F),
+    xt,
     bias: p.biasIh.data.map((v, k) => v + (p.biasHh.data[k] as number)),
-    gates: new Float32Array(T * B * G),
+    gates: projectInputs(xt, p.weightIh.data, dims),
     hs: new Float32Array(slots * BH),
     cs: new Float32Array(slots * BH),
     tanhC: new Float32Array(save ? T * BH : BH),
     output: new Float32Array(B * T * H),
   };
-  gemm({
-    transA: false,
-    transB: true,
-    m: T * B,
-    n: G,
-    k: F,
-    alpha: 1,
-    a: w.xt,
-    b: p.weightIh.data,
-    beta: 0,
-    c: w.gates,
-  });
   if (h0 !== undefined) w.hs.set(h0.data);
   if (c0 !== undefined) w.cs.set(c0.data);
   for (let t = 0; t < T; t++) forwardStep(w, p.weightHh.data, t);
-  const last = (save ? T : T & 1) * BH;
+  const last = stateOffset(save, T, BH);
   const outputs = [
     { data: w.output, shape: [B, T, H] },
     { data: w.hs.slice(last, last + BH), shape: [B, H] },
@@ -110,21 +103,12 @@ function forwardStep(w: LstmWindow, weightHh: Float32Array, t: number): void {
   const { batch: B, steps: T, hidden: H, gateRows: G } = w.dims;
   const { gates: g, bias, hs, cs, tanhC, output } = w;
   const BH = B * H;
-  const prev = (w.save ? t : t & 1) * BH;
-  const next = (w.save ? t + 1 : (t + 1) & 1) * BH;
+  const prev = stateOffset(w.save, t, BH);
+  const next = stateOffset(w.save, t + 1, BH);
   const tcOff = w.save ? t * BH : 0;
   gemm({
-    transA: false,
-    transB: true,
-    m: B,
-    n: G,
-    k: H,
-    alpha: 1,
-    a: hs,
+    ...projectForward(hiddenProjection(w.dims, B), hs, weightHh, 1, g),
     aOffset: prev,
-    b: weightHh,
-    beta: 1,
-    c: g,
     cOffset: t * B * G,
   });
   for (let b = 0; b < B; b++) {
@@ -173,19 +157,8 @@ function backwardWindow(
     backwardStep(w, t, dh, dc, dBias);
     if (t === 0 && !wantState) break;
     // dL/dh_{t−1} = dA_t · W_hh; the direct path of c was left in dc by the step.
-    gemm({
-      transA: false,
-      transB: false,
-      m: B,
-      n: H,
-      k: G,
-      alpha: 1,
-      a: w.gates,
-      aOffset: t * B * G,
-      b: p.weightHh.data,
-      beta: 0,
-      c: dh,
-    });
+    const step = hiddenProjection(w.dims, B);
+    gemm({ ...projectInputGrad(step, w.gates, p.weightHh.data, 0, dh), aOffset: t * B * G });
   }
   if (h0?.requiresGrad) addInto(h0.gradBuffer(), dh);
   if (c0?.requiresGrad) addInto(c0.gradBuffer(), dc);

@@ -1,6 +1,10 @@
 import { activeKernels } from "../../kernels/kernel-select.js";
 import type { WasmKernels } from "../../kernels/wasm-kernels.js";
 import type { WasmF32 } from "../../kernels/wasm-region.js";
+import type { Tensor } from "../../tensor.js";
+import { projectForward, projectInputGrad, projectWeightGrad } from "../projection.js";
+import { hiddenProjection, inputProjection, type RecurrentDims, type RecurrentParameters } from "./common.js";
+import { addInto, addToBatchMajor } from "./layout.js";
 
 /**
  * The WASM instance the fused recurrent kernels run on, or undefined when the portable TypeScript path
@@ -74,5 +78,49 @@ export function writeTimeMajor(
       const from = (b * steps + t) * width;
       out.set(src.subarray(from, from + width), (t * batch + b) * width);
     }
+  }
+}
+
+/** x·W_ihᵀ for every step at once, from the resident time-major x into the gates part (beta 0). */
+export function projectInputsResident(
+  kernels: WasmKernels,
+  a: Arena<"xt" | "wih" | "gates">,
+  dims: RecurrentDims,
+): void {
+  kernels.gemmAt(projectForward(inputProjection(dims), a.ptr("xt"), a.ptr("wih"), 0, a.ptr("gates")));
+}
+
+/**
+ * The resident counterpart of `weightGradients`: dW_hh = dHᵀ·h_{t−1}, dW_ih = dIᵀ·x and dx = dI·W_ih,
+ * each one `gemmAt` over all T·B rows into its part of `d`, then added into the gradients; the bias
+ * gradients come from `biasGrads`, read after the GEMMs.
+ */
+export function weightGradientsResident(
+  kernels: WasmKernels,
+  a: Arena<"xt" | "wih" | "hs">,
+  d: Arena<"dWhh" | "dWih" | "dxt">,
+  p: RecurrentParameters,
+  x: Tensor,
+  dims: RecurrentDims,
+  dI: number,
+  dH: number,
+  biasGrads: () => readonly [Float64Array, Float64Array],
+): void {
+  const { batch: B, steps: T, features: F } = dims;
+  const inputs = inputProjection(dims);
+  if (p.weightHh.requiresGrad) {
+    kernels.gemmAt(projectWeightGrad(hiddenProjection(dims, T * B), dH, a.ptr("hs"), 0, d.ptr("dWhh")));
+    addInto(p.weightHh.gradBuffer(), d.f32("dWhh"));
+  }
+  if (p.weightIh.requiresGrad) {
+    kernels.gemmAt(projectWeightGrad(inputs, dI, a.ptr("xt"), 0, d.ptr("dWih")));
+    addInto(p.weightIh.gradBuffer(), d.f32("dWih"));
+  }
+  const [dbIh, dbHh] = biasGrads();
+  if (p.biasIh.requiresGrad) addInto(p.biasIh.gradBuffer(), dbIh);
+  if (p.biasHh.requiresGrad) addInto(p.biasHh.gradBuffer(), dbHh);
+  if (x.requiresGrad) {
+    kernels.gemmAt(projectInputGrad(inputs, dI, a.ptr("wih"), 0, d.ptr("dxt")));
+    addToBatchMajor(d.f32("dxt"), B, T, F, x.gradBuffer());
   }
 }
