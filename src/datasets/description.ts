@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { writeFileAtomic } from "../core/atomic-file.js";
 import { CryptomlError, NotFoundError } from "../core/errors.js";
 import type { CandleSeries } from "../data/candles.js";
 import type { Interval } from "../data/intervals.js";
@@ -234,14 +235,7 @@ export function canonicalJson(value: unknown): string {
  */
 export async function writeDescription(path: string, description: DatasetDescription): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    await writeFile(temporary, `${JSON.stringify(description, null, 2)}\n`);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(path, `${JSON.stringify(description, null, 2)}\n`);
 }
 
 /** Reads and checks a description written by {@link writeDescription}. */

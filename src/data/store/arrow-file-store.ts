@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
   makeData,
@@ -10,6 +10,7 @@ import {
   tableToIPC,
   type Vector,
 } from "apache-arrow";
+import { syncDirectory, writeDurably } from "../../core/atomic-file.js";
 import { CryptomlError } from "../../core/errors.js";
 import {
   allocateSeries,
@@ -142,25 +143,6 @@ export class ArrowFileCandleStore implements CandleStore {
   async withWriteLock<T>(work: () => Promise<T>): Promise<T> {
     await mkdir(this.root, { recursive: true });
     return withFileLock(join(this.root, ".lock"), `the candle store ${this.root}`, work);
-  }
-}
-
-async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(path, "w");
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

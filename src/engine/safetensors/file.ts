@@ -1,7 +1,6 @@
 /** Safetensors files on disk: atomic writes, whole-file reads. */
-import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../../core/atomic-file.js";
 import { CryptomlError } from "../../core/errors.js";
 import { decodeSafetensors, type SafetensorsContents } from "./decode.js";
 import { encodeSafetensors, type TensorToWrite } from "./encode.js";
@@ -17,7 +16,7 @@ export async function writeSafetensors(
   tensors: readonly TensorToWrite[],
   metadata?: Readonly<Record<string, string>>,
 ): Promise<void> {
-  await writeAtomically(path, encodeSafetensors(tensors, metadata));
+  await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
 /**
@@ -39,39 +38,4 @@ export async function readSafetensors(path: string): Promise<SafetensorsContents
     throw error;
   }
   return decodeSafetensors(bytes, path);
-}
-
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = join(
-    dirname(path),
-    `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
-  );
-  try {
-    const handle = await open(temporary, "w");
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  await syncDirectory(dirname(path));
-}
-
-/** Makes the rename itself durable. Some platforms (Windows) cannot open a directory; that is not an error. */
-async function syncDirectory(directory: string): Promise<void> {
-  try {
-    const handle = await open(directory, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Best effort only: the data itself was already synced before the rename.
-  }
 }

@@ -1,7 +1,7 @@
 /** Checkpoints as local files, written atomically. */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { syncDirectory, writeFileAtomic } from "../../core/atomic-file.js";
 import { CryptomlError } from "../../core/errors.js";
 import { type CheckpointIO, isCheckpointPath } from "./io.js";
 import { type CheckpointState, decodeCheckpoint, encodeCheckpoint } from "./state.js";
@@ -18,26 +18,8 @@ const TEMPORARY = /^\..+\.\d+\.[0-9a-f]+\.tmp$/;
 export class LocalCheckpointIO implements CheckpointIO {
   async write(path: string, state: CheckpointState): Promise<void> {
     const bytes = encodeCheckpoint(state);
-    const directory = dirname(path);
-    await mkdir(directory, { recursive: true });
-    const temporary = join(
-      directory,
-      `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`,
-    );
-    try {
-      const handle = await open(temporary, "wx");
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, path);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
-    await syncDirectory(directory);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, bytes);
   }
 
   async read(path: string): Promise<CheckpointState> {
@@ -92,19 +74,5 @@ export class LocalCheckpointIO implements CheckpointIO {
     const removed = names.filter((name) => TEMPORARY.test(name)).map((name) => join(dir, name));
     await Promise.all(removed.map((path) => rm(path, { force: true })));
     return removed;
-  }
-}
-
-/** Makes a rename or delete durable. Some platforms (Windows) cannot open a directory; that is no error. */
-async function syncDirectory(directory: string): Promise<void> {
-  try {
-    const handle = await open(directory, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Best effort: the file's data was synced before the rename.
   }
 }
