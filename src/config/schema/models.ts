@@ -45,10 +45,14 @@ const transformer = z
 const ensemble = z
   .strictObject({
     method: oneOf(["mean", "weighted", "stacked"]).default("mean"),
-    /** Names of trained models (registry names or run ids) to combine. */
+    /**
+     * What to combine: architecture names (trained in the same run, on the same data, before the
+     * ensemble) or paths to saved models (`.safetensors` files written by `cryptoml train`).
+     */
     members: z
       .array(z.string({ error: "must be a string" }), { error: "must be a list of names" })
-      .default(() => []),
+      .min(1, { error: "must list at least one member" })
+      .default(() => ["lstm", "gru"]),
   })
   .prefault({});
 

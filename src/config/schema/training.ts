@@ -19,7 +19,14 @@ export const trainingSchema = z.strictObject({
   gradient_clip: num({ min: 0 }).default(1.0),
   /** Data-parallel worker threads. */
   workers: int({ min: 1 }).default(1),
-  checkpoint_dir: text("a non-empty path").default(".cryptoml/checkpoints"),
+  /** Where `cryptoml train` writes run directories (config, metrics, checkpoints, models, summary). */
+  runs_dir: text("a non-empty path").default(".cryptoml/runs"),
+  /** Also write the resumable checkpoint every N optimiser steps; 0 = only at epoch ends. */
+  checkpoint_every_steps: int({ min: 0 }).default(0),
+  /** Also write the resumable checkpoint every T minutes of training; 0 = never by time. */
+  checkpoint_every_minutes: num({ min: 0 }).default(5),
+  /** Stop a model after this many epochs without a better validation loss; 0 = never. */
+  early_stopping_patience: int({ min: 0 }).default(10),
   model: oneOf(MODEL_NAMES).default("lstm_attention"),
 });
 

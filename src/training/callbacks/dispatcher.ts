@@ -10,11 +10,12 @@ import {
   type HookName,
   isStopRequest,
   type StopRequest,
+  type TrainerContext,
   type TrainingSnapshot,
 } from "./types.js";
 
 /** A hook or state method of a callback. */
-export type CallbackMethod = HookName | "stateDict" | "loadStateDict";
+export type CallbackMethod = HookName | "setup" | "stateDict" | "loadStateDict";
 
 /** A callback failed inside a hook; `cause` is what it threw. */
 export class CallbackError extends CryptomlError {
@@ -103,6 +104,18 @@ export class CallbackDispatcher {
   /** Every stop request of the run, in the order they were made. */
   get stops(): readonly CollectedStop[] {
     return [...this.#stops];
+  }
+
+  /** Calls `setup(context)` on each callback that defines it, in order. */
+  async setup(context: TrainerContext): Promise<void> {
+    for (const [i, callback] of this.#callbacks.entries()) {
+      if (typeof callback.setup !== "function") continue;
+      try {
+        await callback.setup(context);
+      } catch (error) {
+        throw new CallbackError(this.#names[i] as string, "setup", error);
+      }
+    }
   }
 
   /**

@@ -12,6 +12,14 @@ export {
   type LearningRateMonitorOptions,
   type LearningRateRecord,
 } from "./lr-monitor.js";
+export {
+  type CheckpointScore,
+  LAST_CHECKPOINT_NAME,
+  ModelCheckpoint,
+  type ModelCheckpointOptions,
+  type ModelCheckpointState,
+} from "./model-checkpoint.js";
 export { NanGuard, type NanGuardOptions } from "./nan-guard.js";
+export { ProgressDisplay, type ProgressDisplayOptions } from "./progress.js";
 export { Timer, type TimerOptions } from "./timer.js";
 export * from "./types.js";

@@ -3,6 +3,24 @@
  * optional async hooks that may ask the run to stop. See docs/callbacks.md.
  */
 import { CryptomlError } from "../../core/errors.js";
+import type { CheckpointIO } from "../checkpoint/io.js";
+import type { CheckpointState } from "../checkpoint/state.js";
+
+/**
+ * What the Trainer lends callbacks at `setup`, before any hook: the means to write checkpoints of the
+ * run as it stands. `captureCheckpoint` is only meaningful inside a hook (between steps), where the
+ * weights, optimiser, position and callback states agree with each other.
+ */
+export interface TrainerContext {
+  /** The complete, resumable state of the run now, callback states included. */
+  captureCheckpoint(): CheckpointState;
+  /** Where checkpoints are stored. */
+  readonly io: CheckpointIO;
+  /** The run's checkpoint directory (created on first write). */
+  readonly checkpointDir: string;
+  /** Writes a line for the user (progress, notices); the CLI points it at stderr. */
+  readonly log: (line: string) => void;
+}
 
 /** What a callback sees of the run at a hook: a frozen copy, never the Trainer's live state. */
 export interface TrainingSnapshot {
@@ -58,6 +76,8 @@ export interface Callback {
   readonly name?: string;
   /** The key of this callback's state in the checkpoint. */
   readonly stateKey?: string;
+  /** Called once before `onFitStart` (and before states are restored on resume). */
+  setup?(context: TrainerContext): void | Promise<void>;
   onFitStart?(snapshot: TrainingSnapshot): HookResult | Promise<HookResult>;
   onEpochStart?(snapshot: TrainingSnapshot): HookResult | Promise<HookResult>;
   onStepEnd?(snapshot: TrainingSnapshot): HookResult | Promise<HookResult>;
