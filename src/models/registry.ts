@@ -3,6 +3,8 @@
  * safetensors files whose `cryptoml.model` metadata holds the definition, so the file alone
  * rebuilds the model (`loadModel`). Weight names are PyTorch `state_dict` keys.
  */
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 
 import type { ModelsConfig } from "../config/schema/models.js";
 import { writeFileAtomic } from "../core/atomic-file.js";
@@ -216,7 +218,9 @@ export async function saveModel(
   model: ForecastModel,
   extraMetadata?: Readonly<Record<string, string>>,
 ): Promise<void> {
-  await writeFileAtomic(path, encodeModel(model, extraMetadata));
+  const bytes = encodeModel(model, extraMetadata);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, bytes);
 }
 
 /**

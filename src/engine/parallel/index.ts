@@ -2,5 +2,17 @@
 
 export { type FlatLayout, flatLayout, reduceChunk, type Span, shardBatch } from "./layout.js";
 export { liveReplicaThreads } from "./pool.js";
-export type { ModelIo, ModelSpec, OptimizerSpec, ReferenceModelSpec } from "./spec.js";
-export { type DataParallelOptions, DataParallelTrainer, type NamedWeights } from "./trainer.js";
+export type {
+  DefinitionModelSpec,
+  ModelIo,
+  ModelSpec,
+  OptimizerSpec,
+  ReferenceModelSpec,
+  ReplicaModel,
+} from "./spec.js";
+export {
+  type DataParallelOptions,
+  DataParallelTrainer,
+  type NamedWeights,
+  type StepOutcome,
+} from "./trainer.js";

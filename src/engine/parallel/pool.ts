@@ -6,10 +6,10 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { CryptomlError } from "../../core/errors.js";
 import { abortBarrier } from "./barrier.js";
-import type { FromWorker, ToWorker } from "./protocol.js";
+import type { ExportMessage, FromWorker, ToWorker } from "./protocol.js";
 
 /**
  * The compiled worker entry: beside this module in dist/, or dist/'s copy when this module runs from
@@ -134,6 +134,43 @@ export class WorkerPool {
     this.#broken = message;
     await this.terminate();
     throw new CryptomlError("INTERNAL", message);
+  }
+
+  /**
+   * Asks replica `rank` for its state and blocks this thread until it answers (the StepEngine's state
+   * getters are synchronous, and they are read between steps, when the replicas are idle). The
+   * reply comes through a fresh port read with `receiveMessageOnPort`, since this thread's event loop
+   * does not run while it waits.
+   */
+  requestSync(rank: number, optimizer: boolean): FromWorker & { type: "exported" } {
+    if (this.#broken !== undefined || this.#closing) {
+      throw new CryptomlError("INTERNAL", `the replicas are stopped: ${this.#broken ?? "closed"}`);
+    }
+    const { port1, port2 } = new MessageChannel();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const message: ExportMessage = {
+      type: "export",
+      optimizer,
+      port: port2,
+      flag: flag.buffer as SharedArrayBuffer,
+    };
+    (this.#workers[rank] as Worker).postMessage(message, [port2]);
+    Atomics.wait(flag, 0, 0, this.#timeoutMs);
+    const received = receiveMessageOnPort(port1)?.message as FromWorker | undefined;
+    port1.close();
+    if (received === undefined) {
+      throw new CryptomlError(
+        "INTERNAL",
+        `replica ${rank} did not send its state within ${this.#timeoutMs} ms`,
+        {
+          hint: "read the engine's state between steps, after the last step() has resolved",
+        },
+      );
+    }
+    if (received.type !== "exported") {
+      throw new CryptomlError("INTERNAL", received.type === "error" ? received.message : "unexpected reply");
+    }
+    return received;
   }
 
   /** Terminates every thread and resolves once all have exited. Idempotent. */

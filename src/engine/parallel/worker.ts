@@ -1,13 +1,21 @@
 /**
  * Entry of a replica worker thread (compiled to dist/engine/parallel/worker.js). It builds its replica
- * from the init message's specs, loads the broadcast weights, then serves steps and predictions; the
- * protocol is described in docs/engine-parallel.md.
+ * from the init message's specs, loads the broadcast weights, then serves steps, predictions and state
+ * transfers; the protocol is described in docs/engine-parallel.md.
  */
 import { parentPort } from "node:worker_threads";
 import { CryptomlError } from "../../core/errors.js";
 import { abortBarrier, arriveAndWait, BarrierAbortedError } from "./barrier.js";
 import { flatLayout, gather, reduceChunk, scatter, shardBatch } from "./layout.js";
-import { type FromWorker, type InitMessage, PROTOCOL_VERSION, type ToWorker } from "./protocol.js";
+import {
+  type ExportMessage,
+  type FromWorker,
+  type ImportMessage,
+  type InitMessage,
+  PROTOCOL_VERSION,
+  type StepMessage,
+  type ToWorker,
+} from "./protocol.js";
 import { Replica } from "./replica.js";
 import { buildModel, modelIo } from "./spec.js";
 
@@ -17,11 +25,14 @@ interface State {
   control: Int32Array;
   grads: Float32Array;
   weights: Float32Array;
+  /** Of the gradient layout (trainable parameters only). */
   stride: number;
   total: number;
   x: Float32Array;
   y: Float32Array;
   out: Float32Array;
+  /** The lr of a guarded step waiting for its `apply`. */
+  pendingLr: number | undefined;
 }
 
 const port = parentPort;
@@ -40,13 +51,22 @@ function start(init: InitMessage): State {
       { hint: "dist/ is stale: run `npm run build`" },
     );
   }
-  const replica = new Replica(buildModel(init.model), modelIo(init.model), init.optimizer, init.clipNorm);
+  const replica = new Replica(
+    buildModel(init.model),
+    modelIo(init.model),
+    init.optimizer,
+    init.clipNorm,
+    init.dropoutSeed,
+  );
   const names = replica.params.map((p) => p.name);
   const sizes = replica.params.map((p) => p.data.length);
-  if (JSON.stringify([names, sizes]) !== JSON.stringify([init.names, init.sizes])) {
+  const trainable = replica.trainable.map((p) => p.name);
+  if (
+    JSON.stringify([names, sizes, trainable]) !== JSON.stringify([init.names, init.sizes, init.trainable])
+  ) {
     throw new CryptomlError("INTERNAL", "this replica's parameters differ from the coordinator's");
   }
-  const layout = flatLayout(replica.params);
+  const layout = flatLayout(replica.trainable);
   const weights = new Float32Array(init.buffers.weights);
   scatter(weights, 0, replica.params, "data");
   const empty = new Float32Array(0);
@@ -61,6 +81,7 @@ function start(init: InitMessage): State {
     x: empty,
     y: empty,
     out: empty,
+    pendingLr: undefined,
   };
 }
 
@@ -77,7 +98,13 @@ function reduce(s: State, weightsOfSlots: number[]): void {
   }
 }
 
-function step(s: State, batch: number, lr: number): number {
+/** Updates the replica; rank 0 then publishes the weights for the coordinator to read. */
+function apply(s: State, lr: number): void {
+  s.replica.update(lr);
+  if (s.init.rank === 0) gather(s.replica.params, s.weights, 0, "data");
+}
+
+function step(s: State, { batch, lr, mode }: StepMessage): FromWorker {
   const { rank, world, timeoutMs } = s.init;
   const { window, features, outputs } = s.replica.io;
   const shards = shardBatch(batch, world);
@@ -87,18 +114,20 @@ function step(s: State, batch: number, lr: number): number {
     s.x.subarray(mine.start * sample, (mine.start + mine.size) * sample),
     s.y.subarray(mine.start * outputs, (mine.start + mine.size) * outputs),
     mine.size,
+    mode,
   );
-  gather(s.replica.params, s.grads, rank * s.stride, "grad");
+  gather(s.replica.trainable, s.grads, rank * s.stride, "grad");
   arriveAndWait(s.control, world, timeoutMs, `replica ${rank}: gradients written`);
   reduce(
     s,
     shards.map((shard) => shard.size / batch),
   );
   arriveAndWait(s.control, world, timeoutMs, `replica ${rank}: gradients reduced`);
-  scatter(s.grads, world * s.stride, s.replica.params, "grad");
-  s.replica.update(lr);
-  if (rank === 0) gather(s.replica.params, s.weights, 0, "data");
-  return loss;
+  scatter(s.grads, world * s.stride, s.replica.trainable, "grad");
+  const gradNorm = s.replica.clip(mode);
+  if (mode === "strict") apply(s, lr);
+  else s.pendingLr = lr;
+  return { type: "stepped", loss, gradNorm };
 }
 
 function predict(s: State, batch: number): void {
@@ -111,10 +140,38 @@ function predict(s: State, batch: number): void {
   );
 }
 
+function load(s: State, message: ImportMessage): void {
+  if (message.weights) scatter(s.weights, 0, s.replica.params, "data");
+  if (message.optimizer !== undefined) s.replica.loadOptimizerState(message.optimizer);
+  if (message.rng !== undefined) s.replica.loadRngState(message.rng);
+}
+
+/** Answers through the message's own port and wakes the coordinator blocked on its flag. */
+function exportState(message: ExportMessage): void {
+  let reply: FromWorker;
+  try {
+    if (state === undefined) throw new CryptomlError("INTERNAL", "export before init");
+    const optimizer = message.optimizer ? state.replica.optimizerState() : undefined;
+    reply = { type: "exported", rng: state.replica.rng.state(), ...(message.optimizer ? { optimizer } : {}) };
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    reply = { type: "error", message: `replica ${state?.init.rank ?? -1}: ${text}`, aborted: false };
+  }
+  message.port.postMessage(reply);
+  message.port.close();
+  const flag = new Int32Array(message.flag);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
+
 function handle(message: ToWorker): FromWorker | undefined {
   if (message.type === "init") {
     state = start(message);
     return { type: "ready", protocol: PROTOCOL_VERSION };
+  }
+  if (message.type === "export") {
+    exportState(message);
+    return undefined;
   }
   if (state === undefined) throw new CryptomlError("INTERNAL", `${message.type} before init`);
   switch (message.type) {
@@ -124,10 +181,20 @@ function handle(message: ToWorker): FromWorker | undefined {
       state.out = new Float32Array(message.out);
       return undefined;
     case "step":
-      return { type: "stepped", loss: step(state, message.batch, message.lr) };
+      return step(state, message);
+    case "apply": {
+      const lr = state.pendingLr;
+      if (lr === undefined) throw new CryptomlError("INTERNAL", "apply without a guarded step");
+      state.pendingLr = undefined;
+      if (message.apply) apply(state, lr);
+      return { type: "applied" };
+    }
     case "predict":
       predict(state, message.batch);
       return { type: "predicted" };
+    case "import":
+      load(state, message);
+      return { type: "imported" };
   }
 }
 
