@@ -31,6 +31,11 @@ export interface MetricsLogger {
     epoch: number;
     metrics: Readonly<Record<string, number>>;
   }): void | Promise<void>;
+  /**
+   * Writes out what is buffered. Called whenever a checkpoint is captured and at the end of the fit,
+   * so the log never lags behind a checkpoint that a resumed run continues from.
+   */
+  flush?(): void;
 }
 
 /** The samples a fit trains and validates on, from one dataset partition's BatchSource. */
@@ -164,7 +169,11 @@ export class Trainer {
         elapsedMs: elapsed(),
         ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
       });
-    const capture = (): CheckpointState => ({
+    const capture = (): CheckpointState => {
+      options.logger?.flush?.();
+      return captureState();
+    };
+    const captureState = (): CheckpointState => ({
       version: CHECKPOINT_VERSION,
       createdAt: new Date(this.#clock()).toISOString(),
       step: state.step,
@@ -311,7 +320,9 @@ export class Trainer {
         if (stopAtValidation || stopAtEpoch || external()) stopped = true;
       }
       await dispatcher.dispatch("onFitEnd", snapshot(state.history.at(-1) ?? stepMetrics));
+      options.logger?.flush?.();
     } catch (error) {
+      options.logger?.flush?.();
       await dispatcher.dispatchException(snapshot(stepMetrics), error);
       throw error;
     }

@@ -9,7 +9,8 @@
  *     models/<job>.safetensors   the best weights with their model definition (loadModel rebuilds them)
  *     summary.json, summary.txt
  */
-import { appendFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { appendFileSync } from "node:fs";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { CryptomlError, NotFoundError } from "../../core/errors.js";
@@ -145,14 +146,23 @@ export class RunDirectory {
       });
       await writeFile(file, kept.length === 0 ? "" : `${kept.join("\n")}\n`);
     }
+    // Lines are buffered and appended in batches (an append per step would cost more than the step
+    // bookkeeping itself); the Trainer flushes before every checkpoint, so nothing a resume keeps is lost.
+    let buffered: string[] = [];
+    const flush = () => {
+      if (buffered.length === 0) return;
+      appendFileSync(file, `${buffered.join("\n")}\n`);
+      buffered = [];
+    };
     return {
-      log: async ({ scope, step, epoch, metrics }) => {
+      log: ({ scope, step, epoch, metrics }) => {
         const clean = Object.fromEntries(
           Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : String(v)]),
         );
-        const line = JSON.stringify({ job, scope, step, epoch, time: new Date().toISOString(), ...clean });
-        await appendFile(file, `${line}\n`);
+        buffered.push(JSON.stringify({ job, scope, step, epoch, time: new Date().toISOString(), ...clean }));
+        if (scope === "epoch" || buffered.length >= 200) flush();
       },
+      flush,
     };
   }
 }
