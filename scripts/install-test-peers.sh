@@ -17,6 +17,7 @@ STAMP="${VENV}/.cryptoml-requirements.sha256"
 REQUIREMENT_FILES=(
   "test/peers/requirements.txt"
   "test/peers/requirements-engine.txt"
+  "test/peers/requirements-tracking.txt"
 )
 MIN_PYTHON_MINOR=11
 

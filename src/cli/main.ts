@@ -3,6 +3,7 @@ import { CryptomlError, isCryptomlError } from "../core/errors.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDataCommands } from "./commands/data.js";
 import { registerDatasetCommands } from "./commands/dataset.js";
+import { registerTrackingCommands } from "./commands/tracking.js";
 import { registerTrainCommands } from "./commands/train.js";
 import type { CliContext } from "./context.js";
 
@@ -29,6 +30,7 @@ function buildProgram(
   registerDataCommands(program, getContext);
   registerDatasetCommands(program, getContext);
   registerTrainCommands(program, getContext);
+  registerTrackingCommands(program, getContext);
   program.addHelpText("after", () => `\nEvery command:\n${listCommands(program).join("\n")}\n`);
   return program;
 }

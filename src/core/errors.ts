@@ -13,6 +13,7 @@ export type ErrorCode =
   | "STORE"
   | "DATASET"
   | "INTERRUPTED"
+  | "TRACKING"
   | "INTERNAL";
 
 export interface CryptomlErrorOptions {

@@ -6,6 +6,7 @@ import { CryptomlError, UsageError } from "../../core/errors.js";
 import { parseInterval } from "../../data/intervals.js";
 import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
 import { parseSymbols } from "../../data/symbols.js";
+import { openTracking, spoolDirFor, trackingUri } from "../../tracking/open.js";
 import { parseDuration } from "../../training/duration.js";
 import { resumeTrainingRun, startTrainingRun } from "../../training/run/session.js";
 import { formatSummary, type RunSummary } from "../../training/run/summary.js";
@@ -20,6 +21,8 @@ interface TrainOptions {
   workers?: string;
   resume?: string | boolean;
   json?: boolean;
+  trackingUri?: string;
+  track?: boolean;
 }
 
 function parseWorkers(value: string | undefined, fallback: number): number {
@@ -75,6 +78,8 @@ export function registerTrainCommands(program: Command, getContext: () => CliCon
     .option("--workers <n>", "data-parallel worker threads (default: training.workers)")
     .option("--resume [run]", "continue an interrupted run (default: the newest in training.runs_dir)")
     .option("--json", "print the summary as JSON")
+    .option("--tracking-uri <uri>", "record the run there (default: MLFLOW_TRACKING_URI or tracking.uri)")
+    .option("--no-track", "do not record the run in experiment tracking")
     .action(async (options: TrainOptions) => {
       const ctx = getContext();
       const log = (line: string) => print(ctx.stderr, line);
@@ -82,6 +87,23 @@ export function registerTrainCommands(program: Command, getContext: () => CliCon
       const store = new ArrowFileCandleStore(resolve(config.data.store_dir));
       const interval = parseInterval(config.data.interval);
       const loadSeries = (symbol: string) => readStoredSeries(store, symbol, interval);
+      const tracking =
+        options.track === false || (!config.tracking.enabled && options.trackingUri === undefined)
+          ? undefined
+          : {
+              client: await openTracking(
+                trackingUri({ flag: options.trackingUri, env: ctx.env, config: config.tracking.uri }),
+                { log },
+              ),
+              options: {
+                experimentName: config.tracking.experiment_name,
+                championMetric: config.tracking.champion_metric,
+                championMode: config.tracking.champion_mode,
+                spoolDir: spoolDirFor(),
+                tags: config.experiments.tags,
+                log,
+              },
+            };
       const interrupt = interruptOnSigint(log);
       let summary: RunSummary;
       try {
@@ -99,7 +121,12 @@ export function registerTrainCommands(program: Command, getContext: () => CliCon
             );
           }
           const path = typeof options.resume === "string" ? options.resume : config.training.runs_dir;
-          summary = await resumeTrainingRun(path, { loadSeries, signal: interrupt.signal, log });
+          summary = await resumeTrainingRun(path, {
+            loadSeries,
+            signal: interrupt.signal,
+            log,
+            ...(tracking === undefined ? {} : { tracking }),
+          });
         } else {
           if (options.duration === undefined) {
             throw new UsageError("--duration is required", { hint: "e.g. cryptoml train --duration 30m" });
@@ -115,10 +142,12 @@ export function registerTrainCommands(program: Command, getContext: () => CliCon
             signal: interrupt.signal,
             log,
             command: ["cryptoml", ...process.argv.slice(2)],
+            ...(tracking === undefined ? {} : { tracking }),
           });
         }
       } finally {
         interrupt.dispose();
+        await tracking?.client.close();
       }
       print(ctx.stdout, options.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
       if (summary.status === "interrupted") {

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { text } from "./rules.js";
+import { oneOf, text } from "./rules.js";
 
 /** `tracking:` in experiments.yaml — where runs are recorded. */
 export const trackingSchema = z
@@ -7,6 +7,12 @@ export const trackingSchema = z
     /** `file:`/`sqlite:` = the embedded store, `http(s)://` = an MLflow server. */
     uri: text("a tracking URI (file:…, sqlite:… or http(s)://…)").default("file:.cryptoml/mlruns"),
     experiment_name: text("a non-empty experiment name").default("cryptoml"),
+    /** false: `cryptoml train` records nothing (the run directory still has everything). */
+    enabled: z.boolean({ error: "must be true or false" }).default(true),
+    /** The run metric that decides whether a new model version becomes the `champion`. */
+    champion_metric: text("a metric name").default("best_val_loss"),
+    /** min: lower is better (losses); max: higher is better (accuracy, Sharpe). */
+    champion_mode: oneOf(["min", "max"]).default("min"),
   })
   .prefault({});
 

@@ -2,6 +2,8 @@
  * One job of a run: fit (or, for mean/weighted ensembles, assemble and evaluate) a model on its data,
  * with checkpoints in the run directory, and save its best weights as a loadable model file.
  */
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
 import type { ResolvedConfig } from "../../config/index.js";
 import { Rng } from "../../engine/random.js";
 import { noGrad, Tensor } from "../../engine/tensor.js";
@@ -14,12 +16,14 @@ import {
   saveModel,
   weightsOf,
 } from "../../models/registry.js";
+import type { JobTracking } from "../../tracking/training.js";
 import { EarlyStopping } from "../callbacks/early-stopping.js";
 import { ModelCheckpoint } from "../callbacks/model-checkpoint.js";
 import { ProgressDisplay } from "../callbacks/progress.js";
 import { LocalCheckpointIO } from "../checkpoint/local.js";
 import type { CheckpointState } from "../checkpoint/state.js";
 import { EvaluationAccumulator } from "../metrics.js";
+import type { MetricsLogger } from "../trainer.js";
 import { type FitStatus, Trainer, type TrainingData } from "../trainer.js";
 import { TRAINER_STATE_KEY } from "../trainer-state.js";
 import type { JobPlan } from "./jobs.js";
@@ -38,6 +42,8 @@ export interface JobInputs {
   readonly log: (line: string) => void;
   /** Continue from the job's last checkpoint, if it has one. */
   readonly resume: boolean;
+  /** The job's tracking run, when tracking is on. */
+  readonly tracking?: JobTracking;
 }
 
 export interface JobOutcome {
@@ -51,6 +57,8 @@ export interface JobOutcome {
   readonly valMae: number;
   readonly bestCheckpoint: string | null;
   readonly modelPath: string;
+  /** The registered model version, when tracking is on. */
+  readonly registered?: { readonly name: string; readonly version: string };
 }
 
 /** The job's checkpoint `last.safetensors`, when a previous process left one. */
@@ -129,7 +137,7 @@ export async function runJob(inputs: JobInputs): Promise<JobOutcome> {
     const started = Date.now();
     const metrics = evaluate(model, data);
     await saveModel(modelPath, model, { job: plan.key });
-    return {
+    return finishTracking(inputs, {
       status: "completed",
       reason: `${definition.config.method} of ${definition.config.members.length} members`,
       epochs: 0,
@@ -140,7 +148,7 @@ export async function runJob(inputs: JobInputs): Promise<JobOutcome> {
       valMae: metrics.mae,
       bestCheckpoint: null,
       modelPath,
-    };
+    });
   }
 
   const resumeFrom = inputs.resume ? await lastCheckpoint(checkpointDir) : undefined;
@@ -174,7 +182,10 @@ export async function runJob(inputs: JobInputs): Promise<JobOutcome> {
     workers: inputs.workers,
     callbacks,
     checkpointDir,
-    logger: await runDir.metricsLogger(plan.key, resumeFrom?.step),
+    logger: teeLoggers(
+      await runDir.metricsLogger(plan.key, resumeFrom?.step),
+      inputs.tracking?.metricsLogger(),
+    ),
     deadline: inputs.deadline,
     ...(inputs.signal === undefined ? {} : { signal: inputs.signal }),
     config: {
@@ -202,7 +213,7 @@ export async function runJob(inputs: JobInputs): Promise<JobOutcome> {
     undefined,
   );
   const evaluated = bestEpoch === undefined ? evaluate(model, data) : undefined;
-  return {
+  return finishTracking(inputs, {
     status: result.status,
     reason: result.reason,
     epochs: result.epochsCompleted,
@@ -214,5 +225,57 @@ export async function runJob(inputs: JobInputs): Promise<JobOutcome> {
     valMae: bestEpoch?.val_mae ?? evaluated?.mae ?? Number.NaN,
     bestCheckpoint: best,
     modelPath,
+  });
+}
+
+/** Both the run directory's log and the tracking run's, when there is one. */
+function teeLoggers(first: MetricsLogger, second: MetricsLogger | undefined): MetricsLogger {
+  if (second === undefined) return first;
+  return {
+    log: async (record) => {
+      await first.log(record);
+      await second.log(record);
+    },
+    flush: () => {
+      first.flush?.();
+      second.flush?.();
+    },
   };
+}
+
+/** Records the outcome in the job's tracking run: final metrics, artifacts, the registered version. */
+async function finishTracking(inputs: JobInputs, outcome: JobOutcome): Promise<JobOutcome> {
+  const tracking = inputs.tracking;
+  if (tracking === undefined) return outcome;
+  if (outcome.status === "interrupted") {
+    await tracking.suspend();
+    return outcome;
+  }
+  const checkpoints = [
+    outcome.bestCheckpoint,
+    join(inputs.runDir.checkpointDir(inputs.plan.key), "last.safetensors"),
+  ].filter((p): p is string => p !== null && existsSync(p));
+  const version = await tracking.finish({
+    status: outcome.status === "diverged" ? "FAILED" : "FINISHED",
+    step: outcome.steps,
+    metrics: {
+      best_val_loss: outcome.bestValLoss,
+      best_val_mae: outcome.valMae,
+      best_val_directional_accuracy: outcome.valDirectionalAccuracy,
+      epochs_completed: outcome.epochs,
+      time_s: outcome.elapsedMs / 1000,
+    },
+    artifacts: [
+      { localPath: outcome.modelPath, artifactPath: "model" },
+      ...[...new Set(checkpoints)].map((localPath) => ({ localPath, artifactPath: "checkpoints" })),
+    ],
+    register: {
+      name: `cryptoml-${inputs.plan.key.split("/")[0]}-${inputs.plan.model}`,
+      modelArtifact: `model/${basename(outcome.modelPath)}`,
+      description: `${inputs.plan.model} on ${inputs.plan.symbols.join(", ")} (${outcome.status}: ${outcome.reason})`,
+    },
+  });
+  return version === undefined
+    ? outcome
+    : { ...outcome, registered: { name: version.name, version: version.version } };
 }

@@ -25,6 +25,8 @@ export interface JobRecord {
   status: JobStatus;
   /** Wall time spent on this job so far (ms), updated when it ends. */
   elapsedMs: number;
+  /** The job's tracking run (continued on resume). */
+  trackingRunId?: string;
   /** Training time of the job as its checkpoints count it, as of the last manifest write. */
   trainedMs?: number;
   /** The job's outcome, once done (its summary row). */
@@ -42,6 +44,8 @@ export interface RunManifest {
    * write; a resumed run adds the time its crashed job trained after that (from the job's checkpoint).
    */
   spentMs: number;
+  /** The tracking run of the whole invocation (parent of the jobs' runs). */
+  trackingRunId?: string;
   readonly jobs: JobRecord[];
 }
 

@@ -4,10 +4,13 @@
  * writes the summary. See docs/trainer.md.
  */
 
+import { join } from "node:path";
 import type { ResolvedConfig } from "../../config/index.js";
 import { CryptomlError } from "../../core/errors.js";
 import type { CandleSeries } from "../../data/candles.js";
 import type { ModelIo, ModelName } from "../../models/definition.js";
+import type { TrackingClient } from "../../tracking/client.js";
+import { flattenParams, type TrackerOptions, TrainingTracker } from "../../tracking/training.js";
 import { elapsedInCheckpoint, type JobOutcome, runJob } from "./fit-job.js";
 import { type JobPlan, planJobs, shareOfBudget } from "./jobs.js";
 import { poolTrainingData } from "./pooled.js";
@@ -27,6 +30,8 @@ export interface TrainRunOptions {
   readonly log: (line: string) => void;
   readonly command?: readonly string[];
   readonly clock?: () => number;
+  /** Record the run in experiment tracking (docs/tracking.md); absent = not tracked. */
+  readonly tracking?: { readonly client: TrackingClient; readonly options: TrackerOptions };
 }
 
 /** The part of each job's share kept for what follows training: a last validation, saving the model. */
@@ -78,7 +83,7 @@ export async function startTrainingRun(options: TrainRunOptions): Promise<RunSum
  */
 export async function resumeTrainingRun(
   path: string,
-  options: Pick<TrainRunOptions, "loadSeries" | "signal" | "log" | "clock">,
+  options: Pick<TrainRunOptions, "loadSeries" | "signal" | "log" | "clock" | "tracking">,
 ): Promise<RunSummary> {
   const runDir = await RunDirectory.open(path);
   const saved = await runDir.readJson<SavedRun>("config.json");
@@ -100,7 +105,7 @@ async function continueRun(
   runDir: RunDirectory,
   saved: SavedRun,
   manifest: RunManifest,
-  options: Pick<TrainRunOptions, "loadSeries" | "signal" | "log" | "clock">,
+  options: Pick<TrainRunOptions, "loadSeries" | "signal" | "log" | "clock" | "tracking">,
 ): Promise<RunSummary> {
   const clock = options.clock ?? Date.now;
   const plans = planJobs(saved.symbols, saved.model, saved.config.models.ensemble.members, saved.pooled);
@@ -121,6 +126,19 @@ async function continueRun(
     await runDir.writeManifest(manifest);
   };
   let interrupted = false;
+  const tracker =
+    options.tracking === undefined
+      ? undefined
+      : await TrainingTracker.start(options.tracking.client, {
+          ...options.tracking.options,
+          runName: `train ${manifest.runId}`,
+          config: saved.config,
+          ...(manifest.trackingRunId === undefined ? {} : { parentRunId: manifest.trackingRunId }),
+        });
+  if (tracker !== undefined && manifest.trackingRunId === undefined) {
+    manifest.trackingRunId = tracker.parentRunId;
+    await save();
+  }
 
   for (const plan of plans) {
     const record = manifest.jobs.find((j) => j.key === plan.key) as JobRecord;
@@ -145,6 +163,25 @@ async function continueRun(
     await save();
 
     const { data, io } = await dataFor(plan, prepare);
+    const tracking = await tracker?.job(
+      plan.key,
+      flattenParams({
+        job: plan.key,
+        symbols: plan.symbols.join(","),
+        model: plan.model,
+        workers: saved.workers,
+        training: saved.config.training,
+        dataset: saved.config.dataset,
+        architecture:
+          plan.model === "ensemble" ? saved.config.models.ensemble : saved.config.models[plan.model],
+        features: saved.config.features.map((f) => f.type).join(","),
+      }),
+      record.trackingRunId,
+    );
+    if (tracking !== undefined && record.trackingRunId === undefined) {
+      record.trackingRunId = tracking.runId;
+      await save();
+    }
     let outcome: JobOutcome;
     try {
       outcome = await runJob({
@@ -158,6 +195,7 @@ async function continueRun(
         ...(options.signal === undefined ? {} : { signal: options.signal }),
         log: options.log,
         resume: resuming,
+        ...(tracking === undefined ? {} : { tracking }),
       });
     } catch (error) {
       record.elapsedMs += clock() - jobStart;
@@ -190,10 +228,18 @@ async function continueRun(
     status: interrupted ? "interrupted" : "completed",
     budgetMs: saved.durationMs,
     spentMs: spentNow(),
+    trackingRunId: manifest.trackingRunId ?? null,
     jobs: rows,
   };
   await runDir.writeJson("summary.json", summary);
   await runDir.writeText("summary.txt", `${formatSummary(summary)}\n`);
+  await tracker?.finish(
+    interrupted ? "KILLED" : "FINISHED",
+    ["config.json", "summary.json", "summary.txt"].map((name) => ({
+      localPath: join(runDir.path, name),
+      artifactPath: "",
+    })),
+  );
   return summary;
 }
 
@@ -233,5 +279,7 @@ function summaryRow(plan: JobPlan, record: JobRecord): SummaryRow {
     timeMs: record.elapsedMs,
     bestCheckpoint: r?.bestCheckpoint ?? null,
     modelPath: r?.modelPath ?? null,
+    trackingRunId: record.trackingRunId ?? null,
+    registered: r?.registered ?? null,
   };
 }

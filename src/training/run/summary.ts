@@ -18,6 +18,9 @@ export interface SummaryRow {
   readonly timeMs: number;
   readonly bestCheckpoint: string | null;
   readonly modelPath: string | null;
+  /** The job's tracking run and registered model version, when tracked. */
+  readonly trackingRunId: string | null;
+  readonly registered: { readonly name: string; readonly version: string } | null;
 }
 
 export interface RunSummary {
@@ -27,6 +30,7 @@ export interface RunSummary {
   readonly status: "completed" | "interrupted";
   readonly budgetMs: number;
   readonly spentMs: number;
+  readonly trackingRunId: string | null;
   readonly jobs: readonly SummaryRow[];
 }
 
@@ -81,6 +85,12 @@ export function formatSummary(summary: RunSummary): string {
     "",
     "dir. acc = directional accuracy on the validation part; zero-ret / last-ret = the naive forecasts on the same samples",
     ...notes,
+    ...summary.jobs
+      .filter((j) => j.registered !== null)
+      .map(
+        (j) =>
+          `${j.job}: registered ${j.registered?.name} version ${j.registered?.version} (tracking run ${j.trackingRunId})`,
+      ),
     `run directory: ${summary.runDir}`,
   ].join("\n");
 }
