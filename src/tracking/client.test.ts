@@ -92,6 +92,17 @@ describe("TrackingClient", () => {
     expect(await code(client.getRun("not a run id!"))).toMatch(/^INVALID_PARAMETER_VALUE: Invalid run ID/);
   });
 
+  it("marks FAILED the RUNNING runs of dead processes on this host (for stores that cannot see processes)", async () => {
+    const alive = await client.startRun(experimentId, { runName: "alive" });
+    const dead = await client.startRun(experimentId, { runName: "dead" });
+    await client.setTags(dead.info.runId, { "cryptoml.pid": "999999" });
+    await client.setTags(alive.info.runId, { "cryptoml.pid": "999998" });
+    const failed = await client.markDeadRunsFailed((pid) => pid !== 999999);
+    expect(failed).toEqual([dead.info.runId]);
+    expect((await client.getRun(dead.info.runId)).info.status).toBe("FAILED");
+    expect((await client.getRun(alive.info.runId)).info.status).toBe("RUNNING");
+  });
+
   it("splits batches within MLflow's limits (1000 metrics, 100 params, 100 tags, 1000 in all)", () => {
     const metrics = Array.from({ length: 2500 }, (_, i) => ({ key: "m", value: i, step: i, timestamp: 0 }));
     const params = Array.from({ length: 150 }, (_, i) => ({ key: `p${i}`, value: "v" }));

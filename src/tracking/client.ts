@@ -41,6 +41,7 @@ export const SYSTEM_TAGS = {
   gitCommit: "mlflow.source.git.commit",
   parentRunId: "mlflow.parentRunId",
   host: "cryptoml.host",
+  pid: "cryptoml.pid",
   command: "cryptoml.command",
   configHash: "cryptoml.config_hash",
 } as const;
@@ -136,6 +137,7 @@ export class TrackingClient {
       [SYSTEM_TAGS.sourceName]: "cryptoml",
       [SYSTEM_TAGS.sourceType]: "LOCAL",
       [SYSTEM_TAGS.host]: hostname(),
+      [SYSTEM_TAGS.pid]: String(process.pid),
       [SYSTEM_TAGS.command]: command.join(" ").slice(0, 8000),
       ...(commit === undefined ? {} : { [SYSTEM_TAGS.gitCommit]: commit }),
       ...(options.config === undefined ? {} : { [SYSTEM_TAGS.configHash]: configHash(options.config) }),
@@ -269,8 +271,40 @@ export class TrackingClient {
     }
   }
 
+  /**
+   * Marks FAILED the RUNNING runs that a process on this host started and that process is gone (it
+   * was killed before it could end them). The embedded store does this itself when it opens; for an
+   * MLflow server the client does it from the runs' `cryptoml.host` and `cryptoml.pid` tags.
+   */
+  async markDeadRunsFailed(isAlive: (pid: number) => boolean = processAlive): Promise<string[]> {
+    const experiments = await this.store.searchExperiments({ maxResults: 1000 });
+    if (experiments.items.length === 0) return [];
+    const page = await this.store.searchRuns({
+      experimentIds: experiments.items.map((e) => e.experimentId),
+      filter: `attributes.status = 'RUNNING' and tags.\`${SYSTEM_TAGS.host}\` = '${hostname().replace(/'/g, "\\'")}'`,
+      maxResults: 1000,
+    });
+    const dead = page.items.filter((run) => {
+      const pid = Number(run.data.tags.find((t) => t.key === SYSTEM_TAGS.pid)?.value);
+      return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid);
+    });
+    for (const run of dead)
+      await this.store.updateRun(run.info.runId, { status: "FAILED", endTime: Date.now() });
+    return dead.map((run) => run.info.runId);
+  }
+
   async close(): Promise<void> {
     await this.store.close();
+  }
+}
+
+/** Whether a process of this host is alive (signal 0 probes without signalling). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

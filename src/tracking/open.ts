@@ -59,6 +59,10 @@ export async function openTracking(
   options: { spoolDir?: string; log?: (line: string) => void } = {},
 ): Promise<TrackingClient> {
   const client = new TrackingClient(await openTrackingStore(uri));
+  if (/^https?:\/\//i.test(uri)) {
+    const failed = await client.markDeadRunsFailed().catch(() => []);
+    if (failed.length > 0) options.log?.(`tracking: marked ${failed.length} run(s) of dead processes FAILED`);
+  }
   const spoolDir = options.spoolDir ?? spoolDirFor();
   try {
     const sent = await replaySpools(client, spoolDir);
