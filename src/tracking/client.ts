@@ -15,12 +15,10 @@ import {
   type Metric,
   type ModelVersion,
   type Page,
-  type Param,
   type RegisteredModel,
   type Run,
   type RunStatus,
   type SearchRunsQuery,
-  type Tag,
 } from "./types.js";
 import {
   validateExperimentName,
