@@ -75,6 +75,7 @@ export class AsyncRunLogger {
   #retryDelay = 500;
   #nextRetry = 0;
   #closed = false;
+  #failure: unknown;
   /** Points delivered to the store (for progress and tests). */
   delivered = 0;
 
@@ -119,7 +120,13 @@ export class AsyncRunLogger {
 
   /** Starts a send unless one is running; the returned promise settles when that send is done. */
   #kick(): Promise<void> {
-    this.#sending = this.#sending.then(() => this.#send());
+    // A store error that no retry cures (the server refused a record) is kept for flush() to throw:
+    // the background timer must never leave an unhandled rejection behind.
+    this.#sending = this.#sending
+      .then(() => this.#send())
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+      });
     return this.#sending;
   }
 
@@ -214,6 +221,7 @@ export class AsyncRunLogger {
       this.#nextRetry = 0;
       await this.#kick();
     }
+    if (this.#failure !== undefined) throw this.#failure;
     return !this.#spooled && this.pending === 0;
   }
 

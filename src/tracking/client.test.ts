@@ -136,6 +136,15 @@ describe("AsyncRunLogger", () => {
     await logger.close();
   });
 
+  it("reports a record the store refuses at the next flush, without crashing the background timer", async () => {
+    const { runId } = (await client.startRun(experimentId)).info;
+    await client.logParams(runId, { lr: "0.1" });
+    const logger = new AsyncRunLogger(client, runId, { spoolDir: join(dir, "spool"), flushIntervalMs: 5 });
+    logger.logParams({ lr: "0.2" });
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(logger.close()).rejects.toThrow(/Changing param values is not allowed/);
+  });
+
   it("spools to disk while the store is unreachable and loses nothing when it returns", async () => {
     const store = flaky(client.store);
     const flakyClient = new TrackingClient(store);
