@@ -91,7 +91,11 @@ export class JobTracking {
 
   /** Sends what is buffered and leaves the run RUNNING (an interrupted job continues later). */
   async suspend(): Promise<void> {
-    await this.#logger.close(30_000);
+    await this.#logger.close(30_000).catch((error: unknown) => {
+      this.options.log(
+        `tracking: the store refused records of run ${this.runId}: ${(error as Error).message}`,
+      );
+    });
   }
 
   /** Final metrics (`best_val_loss`, …), artifacts, the registered version and the champion alias. */
@@ -105,9 +109,16 @@ export class JobTracking {
     for (const [key, value] of Object.entries(result.metrics)) {
       if (Number.isFinite(value)) this.#logger.logMetric(key, value, result.step);
     }
-    if (!(await this.#logger.close(120_000))) {
+    try {
+      if (!(await this.#logger.close(120_000))) {
+        this.options.log(
+          `tracking: some records of run ${this.runId} are still buffered; they are sent the next time tracking opens`,
+        );
+      }
+    } catch (error) {
+      // The model is trained and saved; a record the store refused must not undo that.
       this.options.log(
-        `tracking: some records of run ${this.runId} are still buffered; they are sent the next time tracking opens`,
+        `tracking: the store refused records of run ${this.runId}: ${(error as Error).message}`,
       );
     }
     const log = this.options.log;
