@@ -41,6 +41,17 @@ export async function replaySpools(client: TrackingClient, spoolDir: string): Pr
   return sent;
 }
 
+/** One batch of the records of several chunks, in order. */
+function mergeChunks(chunks: readonly LogBatchInput[]): { metrics: Metric[]; params: Param[]; tags: Tag[] } {
+  const out = { metrics: [] as Metric[], params: [] as Param[], tags: [] as Tag[] };
+  for (const chunk of chunks) {
+    for (const m of chunk.metrics) out.metrics.push(m);
+    for (const p of chunk.params) out.params.push(p);
+    for (const t of chunk.tags) out.tags.push(t);
+  }
+  return out;
+}
+
 async function readSpool(file: string): Promise<Map<string, LogBatchInput>> {
   const byRun = new Map<string, { metrics: Metric[]; params: Param[]; tags: Tag[] }>();
   const text = await readFile(file, "utf8").catch(() => "");
@@ -53,9 +64,10 @@ async function readSpool(file: string): Promise<Map<string, LogBatchInput>> {
       continue; // the last line, torn by a crash while it was written
     }
     const entry = byRun.get(record.runId) ?? { metrics: [], params: [], tags: [] };
-    entry.metrics.push(...record.metrics);
-    entry.params.push(...record.params);
-    entry.tags.push(...record.tags);
+    // Not push(...list): a spool rewritten after a long outage holds more points than a call takes arguments.
+    for (const m of record.metrics) entry.metrics.push(m);
+    for (const p of record.params) entry.params.push(p);
+    for (const t of record.tags) entry.tags.push(t);
     byRun.set(record.runId, entry);
   }
   return byRun;
@@ -139,19 +151,24 @@ export class AsyncRunLogger {
     this.#metrics = [];
     this.#params = [];
     this.#tags = [];
+    const chunks = chunkBatch(batch);
+    let sent = 0;
     try {
       if (this.#spooled) await this.#deliverSpool();
-      for (const chunk of chunkBatch(batch)) {
-        if (chunk.metrics.length + chunk.params.length + chunk.tags.length === 0) continue;
-        await this.#client.store.logBatch(this.#runId, chunk);
-        this.delivered += chunk.metrics.length;
+      for (const chunk of chunks) {
+        if (chunk.metrics.length + chunk.params.length + chunk.tags.length > 0) {
+          await this.#client.store.logBatch(this.#runId, chunk);
+          this.delivered += chunk.metrics.length;
+        }
+        sent += 1;
       }
     } catch (error) {
       if (!isTransient(error)) throw error;
-      // Undelivered records go to disk, in order; retries back off up to maxRetryDelayMs.
-      this.#metrics = [...batch.metrics, ...this.#metrics];
-      this.#params = [...batch.params, ...this.#params];
-      this.#tags = [...batch.tags, ...this.#tags];
+      // Undelivered records (only the chunks not yet accepted) go to disk, in order; retries back off.
+      const rest = mergeChunks(chunks.slice(sent));
+      this.#metrics = [...rest.metrics, ...this.#metrics];
+      this.#params = [...rest.params, ...this.#params];
+      this.#tags = [...rest.tags, ...this.#tags];
       if (!this.#spooled) {
         this.#options.log(
           `tracking: ${this.#client.uri} is unreachable; buffering records in ${this.#spoolFile}`,
@@ -173,32 +190,33 @@ export class AsyncRunLogger {
       params: this.#params,
       tags: this.#tags,
     };
-    await mkdir(this.#options.spoolDir, { recursive: true });
-    await appendFile(this.#spoolFile, `${JSON.stringify(record)}\n`);
+    // Emptied before the writes: records logged while they are in flight stay queued for the next send.
     this.#metrics = [];
     this.#params = [];
     this.#tags = [];
+    await mkdir(this.#options.spoolDir, { recursive: true });
+    await appendFile(this.#spoolFile, `${JSON.stringify(record)}\n`);
   }
 
   /** Sends the spool file; it is removed only once every chunk was accepted. */
   async #deliverSpool(): Promise<void> {
     const spooled = (await readSpool(this.#spoolFile)).get(this.#runId);
     if (spooled !== undefined) {
-      for (const chunk of chunkBatch(spooled)) {
-        await this.#client.store.logBatch(this.#runId, chunk);
-        this.delivered += chunk.metrics.length;
-        // Drop what was delivered, so a failure halfway never sends it twice.
-        const rest = await readSpool(this.#spoolFile);
-        const left = rest.get(this.#runId);
-        if (left !== undefined) {
-          const remaining = {
-            runId: this.#runId,
-            metrics: left.metrics.slice(chunk.metrics.length),
-            params: left.params.slice(chunk.params.length),
-            tags: left.tags.slice(chunk.tags.length),
-          };
-          await writeFile(this.#spoolFile, `${JSON.stringify(remaining)}\n`);
+      const chunks = chunkBatch(spooled);
+      let sent = 0;
+      try {
+        for (const chunk of chunks) {
+          await this.#client.store.logBatch(this.#runId, chunk);
+          this.delivered += chunk.metrics.length;
+          sent += 1;
         }
+      } catch (error) {
+        // Keep only what was not accepted, rewritten once (not after every chunk: that was quadratic).
+        if (sent > 0) {
+          const rest = mergeChunks(chunks.slice(sent));
+          await writeFile(this.#spoolFile, `${JSON.stringify({ runId: this.#runId, ...rest })}\n`);
+        }
+        throw error;
       }
     }
     await rm(this.#spoolFile, { force: true });

@@ -163,15 +163,30 @@ export class JobTracking {
     );
     const score = metrics[championMetric];
     if (score === undefined || !Number.isFinite(score)) return version;
-    const champion = await this.client.versionByAlias(register.name, "champion");
+    const champion = await retryTransient(
+      "registration",
+      () => this.client.versionByAlias(register.name, "champion"),
+      120_000,
+      log,
+    );
     let beats = champion === undefined;
     if (champion !== undefined) {
-      const championRun = await this.client.getRun(champion.runId).catch(() => undefined);
+      const championRun = await retryTransient(
+        "registration",
+        () => this.client.getRun(champion.runId),
+        120_000,
+        log,
+      ).catch(() => undefined);
       const current = championRun?.data.metrics.find((m) => m.key === championMetric)?.value;
       beats = current === undefined || (championMode === "min" ? score < current : score > current);
     }
     if (beats) {
-      await this.client.setAlias(register.name, "champion", version.version);
+      await retryTransient(
+        "registration",
+        () => this.client.setAlias(register.name, "champion", version.version),
+        120_000,
+        log,
+      );
       log(
         `tracking: ${register.name} version ${version.version} is the new champion (${championMetric} ${score.toFixed(4)})`,
       );
@@ -186,7 +201,7 @@ export class TrainingTracker {
     readonly client: TrackingClient,
     readonly experimentId: string,
     readonly parentRunId: string,
-    private readonly options: TrackerOptions,
+    private readonly options: TrackerOptions & { readonly config?: unknown },
   ) {}
 
   /** Starts (or, with `parentRunId`, continues) the parent run. */
@@ -221,6 +236,7 @@ export class TrainingTracker {
     const run = await this.client.startRun(this.experimentId, {
       runName: key,
       parentRunId: this.parentRunId,
+      config: this.options.config,
       tags: { ...this.options.tags, "cryptoml.job": key },
     });
     const job = new JobTracking(this.client, run.info.runId, this.options);

@@ -87,6 +87,9 @@ export interface FitResult {
   readonly weights: CheckpointState["weights"];
 }
 
+/** How long the training loop may hold the event loop before it lets timers and I/O run. */
+const YIELD_EVERY_MS = 25;
+
 function requireCount(what: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) {
     throw new CryptomlError("CONFIG_INVALID", `${what}=${value} must be an integer >= ${min}`, {
@@ -158,6 +161,7 @@ export class Trainer {
     const startedAt = this.#clock();
     const elapsed = (): number => state.elapsedMs + (this.#clock() - startedAt);
     let stepMetrics: Record<string, number> = {};
+    let lastYield = performance.now();
 
     const snapshot = (metrics: Record<string, number>): TrainingSnapshot =>
       createSnapshot({
@@ -293,6 +297,12 @@ export class Trainer {
             epoch: state.epoch,
             metrics: stepMetrics,
           });
+          // The engine's steps resolve as microtasks; give timers, I/O (tracking uploads) and signal
+          // handlers (Ctrl-C) a turn of the event loop at least every YIELD_EVERY_MS.
+          if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            lastYield = performance.now();
+          }
           const stop = await dispatchStop("onStepEnd", stepMetrics);
           if (stop || external()) {
             stopped = true;
