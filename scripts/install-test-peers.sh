@@ -18,6 +18,7 @@ REQUIREMENT_FILES=(
   "test/peers/requirements.txt"
   "test/peers/requirements-engine.txt"
   "test/peers/requirements-tracking.txt"
+  "test/peers/requirements-tuning.txt"
 )
 MIN_PYTHON_MINOR=11
 
