@@ -5,6 +5,7 @@ import { registerDataCommands } from "./commands/data.js";
 import { registerDatasetCommands } from "./commands/dataset.js";
 import { registerTrackingCommands } from "./commands/tracking.js";
 import { registerTrainCommands } from "./commands/train.js";
+import { registerTuneCommands } from "./commands/tune.js";
 import type { CliContext } from "./context.js";
 
 export interface MainIo {
@@ -31,6 +32,7 @@ function buildProgram(
   registerDatasetCommands(program, getContext);
   registerTrainCommands(program, getContext);
   registerTrackingCommands(program, getContext);
+  registerTuneCommands(program, getContext);
   program.addHelpText("after", () => `\nEvery command:\n${listCommands(program).join("\n")}\n`);
   return program;
 }

@@ -1,0 +1,339 @@
+/**
+ * `cryptoml tune` (hyperparameter search with walk-forward cross-validation), `tune show` and
+ * `tune best --export DIR`. Studies live in Optuna's journal format, so optuna-dashboard and Optuna open them.
+ */
+import { spawn } from "node:child_process";
+import { copyFile, mkdir, readdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { stringify } from "yaml";
+import { loadConfig, type ResolvedConfig } from "../../config/index.js";
+import { MODEL_NAMES, type ModelName } from "../../config/schema/models.js";
+import { CryptomlError, UsageError } from "../../core/errors.js";
+import { parseInterval } from "../../data/intervals.js";
+import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
+import { parseSymbols } from "../../data/symbols.js";
+import { formatDuration } from "../../training/duration.js";
+import { TrialPruned } from "../../tuning/errors.js";
+import { modelObjective, OBJECTIVE_METRICS, type ObjectiveMetric } from "../../tuning/objective.js";
+import {
+  HyperbandPruner,
+  MedianPruner,
+  NopPruner,
+  PercentilePruner,
+  SuccessiveHalvingPruner,
+} from "../../tuning/pruners/index.js";
+import { RandomSampler } from "../../tuning/samplers/random.js";
+import { TPESampler } from "../../tuning/samplers/tpe.js";
+import { applyParams } from "../../tuning/space.js";
+import { openStorage } from "../../tuning/storages/open.js";
+import { Study } from "../../tuning/study.js";
+import type { FrozenTrial, Pruner, Sampler, TrialState } from "../../tuning/types.js";
+import { type CliContext, print } from "../context.js";
+import { readStoredSeries } from "./data.js";
+
+const PRUNERS = ["median", "percentile", "successive_halving", "hyperband", "none"] as const;
+const DEFAULT_STORAGE = "journal:.cryptoml/studies.log";
+
+interface TuneOptions {
+  model?: string;
+  symbols?: string;
+  trials: string;
+  timeout?: string;
+  metric: string;
+  epochs: string;
+  folds?: string;
+  maxTrainSamples: string;
+  storage: string;
+  study?: string;
+  sampler: string;
+  pruner: string;
+  seed?: string;
+  jobs: string;
+  worker?: boolean;
+  json?: boolean;
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value} must be an integer >= 1`);
+  return n;
+}
+
+function makePruner(name: string): Pruner {
+  switch (name) {
+    case "median":
+      return new MedianPruner({ nStartupTrials: 3, nWarmupSteps: 1 });
+    case "percentile":
+      return new PercentilePruner(25, { nStartupTrials: 3, nWarmupSteps: 1 });
+    case "successive_halving":
+      return new SuccessiveHalvingPruner();
+    case "hyperband":
+      return new HyperbandPruner();
+    case "none":
+      return new NopPruner();
+    default:
+      throw new UsageError(`--pruner ${name} is unknown`, { hint: `use one of ${PRUNERS.join(", ")}` });
+  }
+}
+
+function makeSampler(name: string, seed: number | undefined): Sampler {
+  if (name === "tpe") return new TPESampler({ ...(seed === undefined ? {} : { seed }), constantLiar: true });
+  if (name === "random") return new RandomSampler(seed === undefined ? {} : { seed });
+  throw new UsageError(`--sampler ${name} is unknown`, { hint: "use tpe or random" });
+}
+
+const finished = (t: FrozenTrial) => t.state === "COMPLETE" || t.state === "PRUNED" || t.state === "FAIL";
+
+/** Runs trials in this process until the study holds `total` finished trials (shared with other workers). */
+async function work(
+  ctx: CliContext,
+  options: TuneOptions,
+  config: ResolvedConfig,
+  log: (line: string) => void,
+) {
+  const model = (options.model ?? config.training.model) as ModelName;
+  if (!(MODEL_NAMES as readonly string[]).includes(model) || model === "ensemble") {
+    throw new UsageError(`--model ${model} cannot be tuned`, {
+      hint: `use one of ${MODEL_NAMES.filter((m) => m !== "ensemble").join(", ")}`,
+    });
+  }
+  const metric = options.metric as ObjectiveMetric;
+  if (!Object.hasOwn(OBJECTIVE_METRICS, metric)) {
+    throw new UsageError(`--metric ${metric} is unknown`, {
+      hint: `use one of ${Object.keys(OBJECTIVE_METRICS).join(", ")}`,
+    });
+  }
+  const symbols = parseSymbols(options.symbols ?? config.data.symbols);
+  const total = positiveInt("--trials", options.trials);
+  const studyName = options.study ?? `${model}-${symbols.join("-")}`;
+  const storage = await openStorage(options.storage);
+  const seed = options.seed === undefined ? undefined : Number(options.seed);
+  const study = await Study.create({
+    storage,
+    studyName,
+    direction: OBJECTIVE_METRICS[metric],
+    sampler: makeSampler(
+      options.sampler,
+      seed === undefined ? undefined : seed + process.pid * (options.worker ? 1 : 0),
+    ),
+    pruner: makePruner(options.pruner),
+    loadIfExists: true,
+  });
+  await study.setUserAttr("cryptoml", { model, symbols, metric, config: ctx.configDir });
+  const store = new ArrowFileCandleStore(resolve(config.data.store_dir));
+  const interval = parseInterval(config.data.interval);
+  const objective = modelObjective({
+    config,
+    model,
+    symbols,
+    loadSeries: (symbol) => readStoredSeries(store, symbol, interval),
+    metric,
+    epochs: positiveInt("--epochs", options.epochs),
+    ...(options.folds === undefined ? {} : { folds: positiveInt("--folds", options.folds) }),
+    maxTrainSamples: positiveInt("--max-train-samples", options.maxTrainSamples),
+  });
+  const started = Date.now();
+  const progress = async (s: Study, trial: FrozenTrial) => {
+    const all = await s.trials;
+    const done = all.filter(finished).length;
+    const complete = all.filter((t) => t.state === "COMPLETE");
+    const best = complete.length === 0 ? "-" : (await s.bestValue).toFixed(5);
+    const perTrial = (Date.now() - started) / Math.max(1, done);
+    const value = trial.values?.[0];
+    log(
+      `trial ${trial.number} ${trial.state}${value === undefined ? "" : ` ${metric}=${value.toFixed(5)}`}  done ${done}/${total}  best ${best}  ETA ${formatDuration(Math.max(0, total - done) * perTrial)}`,
+    );
+    if (done >= total) s.stop();
+  };
+  if ((await study.trials).filter(finished).length < total) {
+    await study.optimize(objective, {
+      nTrials: total,
+      ...(options.timeout === undefined
+        ? {}
+        : { timeoutMs: positiveInt("--timeout", options.timeout) * 1000 }),
+      catch: (error) =>
+        !(error instanceof TrialPruned) && !(error instanceof CryptomlError && error.code === "INTERRUPTED"),
+      callbacks: [progress],
+      heartbeat: { intervalSeconds: 5, graceSeconds: 30 },
+    });
+  }
+  return { study, storage, studyName, metric };
+}
+
+function summarise(trials: readonly FrozenTrial[]): Record<TrialState, number> {
+  const counts = { RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0, WAITING: 0 };
+  for (const t of trials) counts[t.state] += 1;
+  return counts;
+}
+
+export function registerTuneCommands(program: Command, getContext: () => CliContext): void {
+  const tune = program
+    .command("tune")
+    .description("search hyperparameters with walk-forward cross-validation (Optuna-compatible studies)")
+    // One command with an optional action word rather than subcommands: `tune show --study X` and
+    // `tune --study X` share their options, which commander subcommands cannot without positional options.
+    .argument(
+      "[action]",
+      "show: list the study's trials; best: the best trial (with --export DIR); default: search",
+    )
+    .option("--model <name>", "architecture to tune (default: training.model)")
+    .option("--symbols <list>", "comma-separated symbols (default: data.symbols)")
+    .option("--trials <n>", "finished trials the study should reach", "20")
+    .option("--timeout <seconds>", "start no trial after this long")
+    .option("--metric <name>", `objective: ${Object.keys(OBJECTIVE_METRICS).join(" | ")}`, "val_loss")
+    .option("--epochs <n>", "epochs per fold", "2")
+    .option("--folds <n>", "use the first N walk-forward folds (default: all)")
+    .option("--max-train-samples <n>", "train each fold on its most recent N samples", "20000")
+    .option("--storage <url>", "journal:<file>, <file>.log or redis://host:port", DEFAULT_STORAGE)
+    .option("--study <name>", "study name (default: <model>-<symbols>)")
+    .option("--sampler <name>", "tpe | random", "tpe")
+    .option("--pruner <name>", PRUNERS.join(" | "), "median")
+    .option("--seed <n>", "sampler seed")
+    .option("--jobs <n>", "worker processes on the same study", "1")
+    .option("--worker", "(internal) run as one of --jobs workers")
+    .option("--json", "print the study summary as JSON")
+    .option(
+      "--export <dir>",
+      "with `best`: write the configuration with the best parameters into this directory",
+    )
+    .action(async (action: string | undefined, options: TuneOptions & { export?: string }) => {
+      const ctx = getContext();
+      if (action === "show" || action === "best") {
+        if (options.study === undefined)
+          throw new UsageError(`tune ${action} needs --study NAME`, {
+            hint: "cryptoml tune show --study lstm_attention-BTCUSDT",
+          });
+        return action === "show"
+          ? showStudy(ctx, { ...options, study: options.study })
+          : bestOfStudy(ctx, { ...options, study: options.study });
+      }
+      if (action !== undefined)
+        throw new UsageError(`tune ${action}: unknown action`, {
+          hint: "use tune show, tune best, or tune with options to search",
+        });
+      const log = (line: string) => print(ctx.stderr, line);
+      const { config } = await loadConfig({ configDir: ctx.configDir, env: ctx.env });
+      const jobs = positiveInt("--jobs", options.jobs);
+      const workers =
+        options.worker || jobs === 1
+          ? []
+          : Array.from({ length: jobs - 1 }, (_, i) => {
+              const argv = process.argv
+                .slice(1)
+                .filter((a, k, all) => a !== "--json" && !(all[k - 1] === "--jobs") && a !== "--jobs");
+              const child = spawn(process.execPath, [...argv, "--worker", "--jobs", "1"], {
+                stdio: ["ignore", "ignore", "pipe"],
+                env: ctx.env,
+              });
+              child.stderr?.on("data", (c: Buffer) => ctx.stderr.write(`[worker ${i + 1}] ${c.toString()}`));
+              return new Promise<number | null>((r) => child.on("exit", r));
+            });
+      const { study, storage, studyName, metric } = await work(ctx, options, config, log);
+      const codes = await Promise.all(workers);
+      if (codes.some((c) => c !== 0))
+        log(
+          `warning: ${codes.filter((c) => c !== 0).length} worker(s) ended with an error; their trials are FAIL`,
+        );
+      if (options.worker) return storage.close();
+      const trials = await study.trials;
+      const counts = summarise(trials);
+      const best = counts.COMPLETE > 0 ? await study.bestTrial : undefined;
+      const summary = {
+        study: studyName,
+        storage: options.storage,
+        metric,
+        direction: study.direction,
+        counts,
+        best: best && { number: best.number, value: best.values?.[0], params: best.params },
+      };
+      await storage.close();
+      print(
+        ctx.stdout,
+        options.json
+          ? JSON.stringify(summary, null, 2)
+          : `study ${studyName}: ${trials.length} trials (${counts.COMPLETE} complete, ${counts.PRUNED} pruned, ${counts.FAIL} failed)\n` +
+              (best
+                ? `best: trial ${best.number} ${metric}=${best.values?.[0]} ${JSON.stringify(best.params)}\n`
+                : "no complete trial yet\n") +
+              `export it: cryptoml tune best --study ${studyName} --storage ${options.storage} --export tuned-config`,
+      );
+    });
+}
+
+async function showStudy(ctx: CliContext, options: { study: string; storage: string; json?: boolean }) {
+  const storage = await openStorage(options.storage);
+  try {
+    const study = await Study.load({ storage, studyName: options.study });
+    const trials = await study.trials;
+    if (options.json)
+      return print(
+        ctx.stdout,
+        JSON.stringify(
+          trials.map((t) => ({ ...t, intermediateValues: Object.fromEntries(t.intermediateValues) })),
+          null,
+          2,
+        ),
+      );
+    const lines = trials.map(
+      (t) =>
+        `${String(t.number).padStart(4)}  ${t.state.padEnd(8)}  ${t.values?.[0]?.toFixed(5) ?? "-"}  ${JSON.stringify(t.params)}`,
+    );
+    print(
+      ctx.stdout,
+      [`study ${options.study} (${study.direction}): ${JSON.stringify(summarise(trials))}`, ...lines].join(
+        "\n",
+      ),
+    );
+  } finally {
+    await storage.close();
+  }
+}
+
+async function bestOfStudy(ctx: CliContext, options: { study: string; storage: string; export?: string }) {
+  const storage = await openStorage(options.storage);
+  try {
+    const study = await Study.load({ storage, studyName: options.study });
+    const best = await study.bestTrial;
+    const meta = (await storage.getStudy(study.studyId)).userAttrs.cryptoml as
+      | { model?: ModelName }
+      | undefined;
+    print(ctx.stdout, `best: trial ${best.number} value ${best.values?.[0]} ${JSON.stringify(best.params)}`);
+    if (options.export === undefined) return;
+    if (meta?.model === undefined)
+      throw new CryptomlError(
+        "NOT_FOUND",
+        `study ${options.study} was not made by cryptoml tune (no model recorded)`,
+      );
+    const { config } = await loadConfig({ configDir: ctx.configDir, env: ctx.env });
+    const tuned = applyParams(config, meta.model, best.params);
+    tuned.training.model = meta.model;
+    const dir = resolve(options.export);
+    await mkdir(dir, { recursive: true });
+    // The other files (hyperparameters, experiments, monitoring) are copied as they are.
+    for (const name of await readdir(ctx.configDir).catch(() => [] as string[])) {
+      if (name.endsWith(".yaml") && name !== "training.yaml" && name !== "model_architectures.yaml") {
+        await copyFile(join(ctx.configDir, name), join(dir, name));
+      }
+    }
+    const header = `# Exported by cryptoml tune best from study ${options.study}, trial ${best.number} (${JSON.stringify(best.params)}).\n`;
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(
+      join(dir, "training.yaml"),
+      header +
+        stringify({
+          data: tuned.data,
+          features: tuned.features,
+          dataset: tuned.dataset,
+          training: tuned.training,
+        }),
+    );
+    await writeFile(join(dir, "model_architectures.yaml"), header + stringify({ models: tuned.models }));
+    print(
+      ctx.stdout,
+      `wrote ${dir}: train with  cryptoml train --config-dir ${options.export} --duration 30m`,
+    );
+  } finally {
+    await storage.close();
+  }
+}
