@@ -1,0 +1,123 @@
+/**
+ * `cryptoml tune` on the bundled data: a small study completes with pruned trials, Optuna opens it,
+ * `tune best --export` writes a config directory that `cryptoml train` accepts, and `--jobs 2` shares
+ * one study between two processes.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, spawnCli } from "../helpers/run-cli.js";
+
+const CONFIG_DIR = join(REPO_ROOT, "config");
+const PYTHON = join(REPO_ROOT, ".venv-peers", "bin", "python");
+/** Small models and windows so a trial takes about a second. */
+const SMALL = {
+  CRYPTOML_MODELS__LSTM_ATTENTION__HIDDEN_SIZE: "16",
+  CRYPTOML_SEARCH_SPACES__LSTM_ATTENTION__WINDOW__CHOICES: "[16, 32]",
+  CRYPTOML_SEARCH_SPACES__LSTM_ATTENTION__HIDDEN_SIZE__LOW: "8",
+  CRYPTOML_SEARCH_SPACES__LSTM_ATTENTION__HIDDEN_SIZE__HIGH: "32",
+  CRYPTOML_SEARCH_SPACES__LSTM_ATTENTION__HIDDEN_SIZE__STEP: "8",
+};
+const TUNE = [
+  "--symbols",
+  "BTCUSDT",
+  "--epochs",
+  "2",
+  "--folds",
+  "2",
+  "--max-train-samples",
+  "3000",
+  "--seed",
+  "1",
+];
+let cwd: string;
+
+const cli = (args: string[], configDir = CONFIG_DIR) =>
+  spawnCli(["--config-dir", configDir, ...args], { cwd, env: SMALL });
+
+beforeAll(async () => {
+  cwd = await mkdtemp(join(tmpdir(), "cryptoml-tune-"));
+  expect(cli(["data", "import", "--bundled"]).code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await rm(cwd, { recursive: true, force: true });
+});
+
+describe("cryptoml tune", () => {
+  it("runs a study on the bundled data that prunes trials, and exports a config cryptoml train accepts", () => {
+    const storage = `journal:${join(cwd, "studies.log")}`;
+    const tuned = cli(["tune", ...TUNE, "--trials", "10", "--storage", storage, "--json"]);
+    expect(tuned.code, tuned.stderr).toBe(0);
+    const summary = JSON.parse(tuned.stdout) as {
+      study: string;
+      counts: Record<string, number>;
+      best: { number: number; value: number; params: Record<string, unknown> };
+    };
+    expect(summary.study).toBe("lstm_attention-BTCUSDT");
+    expect(summary.counts.COMPLETE + summary.counts.PRUNED).toBe(10);
+    expect(summary.counts.PRUNED).toBeGreaterThan(0);
+    expect(tuned.stderr).toMatch(/trial \d+ PRUNED/);
+    expect(tuned.stderr).toMatch(/done 10\/10 {2}best \d/);
+
+    // Optuna reads the study from the journal file.
+    const optuna = spawnSync(
+      PYTHON,
+      [
+        "-c",
+        `import optuna, json
+s = optuna.load_study(study_name="lstm_attention-BTCUSDT", storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(${JSON.stringify(join(cwd, "studies.log"))})))
+print(json.dumps({"n": len(s.trials), "best": s.best_value, "pruned": sum(t.state.name == "PRUNED" for t in s.trials)}))`,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(optuna.status, optuna.stderr).toBe(0);
+    const seen = JSON.parse(optuna.stdout) as { n: number; best: number; pruned: number };
+    expect(seen).toEqual({ n: 10, best: summary.best.value, pruned: summary.counts.PRUNED });
+
+    const out = join(cwd, "tuned-config");
+    const exported = cli(["tune", "best", "--study", summary.study, "--storage", storage, "--export", out]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const check = cli(["config", "show"], out);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toContain(`learning_rate: ${summary.best.params.learning_rate}`);
+    const trained = cli(["train", "--duration", "5s", "--symbols", "BTCUSDT", "--no-track", "--json"], out);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(JSON.parse(trained.stdout).jobs[0].model).toBe("lstm_attention");
+  }, 300_000);
+
+  it("shares one study between --jobs 2 processes with unique trial numbers", () => {
+    const storage = `journal:${join(cwd, "jobs.log")}`;
+    const tuned = cli([
+      "tune",
+      ...TUNE,
+      "--trials",
+      "6",
+      "--jobs",
+      "2",
+      "--pruner",
+      "none",
+      "--storage",
+      storage,
+      "--json",
+    ]);
+    expect(tuned.code, tuned.stderr).toBe(0);
+    expect(tuned.stderr).toMatch(/\[worker 1\] trial \d+ COMPLETE/);
+    const shown = cli(["tune", "show", "--study", "lstm_attention-BTCUSDT", "--storage", storage, "--json"]);
+    const trials = JSON.parse(shown.stdout) as { number: number; state: string }[];
+    const numbers = trials.map((t) => t.number);
+    expect(new Set(numbers).size).toBe(numbers.length);
+    expect(trials.filter((t) => t.state === "COMPLETE").length).toBeGreaterThanOrEqual(6);
+    expect(trials.every((t) => t.state !== "RUNNING")).toBe(true);
+  }, 300_000);
+
+  it("refuses an unknown model, metric or action with a hint", () => {
+    expect(cli(["tune", "--model", "lstmm"]).stderr).toMatch(/--model lstmm cannot be tuned/);
+    expect(cli(["tune", "--metric", "sharpe"]).stderr).toMatch(/--metric sharpe is unknown/);
+    expect(cli(["tune", "shwo"]).stderr).toMatch(/tune shwo: unknown action/);
+    expect(cli(["tune", "show"]).stderr).toMatch(/tune show needs --study NAME/);
+    expect(cli(["tune", "--model", "gru", "--symbols", "BTCUSDT"]).stderr).toMatch(/no search space for gru/);
+  });
+});
