@@ -53,7 +53,7 @@ describe("cryptoml tune", () => {
     expect(tuned.code, tuned.stderr).toBe(0);
     const summary = JSON.parse(tuned.stdout) as {
       study: string;
-      counts: Record<string, number>;
+      counts: { COMPLETE: number; PRUNED: number; FAIL: number };
       best: { number: number; value: number; params: Record<string, unknown> };
     };
     expect(summary.study).toBe("lstm_attention-BTCUSDT");
@@ -76,6 +76,23 @@ print(json.dumps({"n": len(s.trials), "best": s.best_value, "pruned": sum(t.stat
     expect(optuna.status, optuna.stderr).toBe(0);
     const seen = JSON.parse(optuna.stdout) as { n: number; best: number; pruned: number };
     expect(seen).toEqual({ n: 10, best: summary.best.value, pruned: summary.counts.PRUNED });
+
+    // Every trial is a tracked run under the study's parent run.
+    const runs = JSON.parse(
+      cli([
+        "runs",
+        "list",
+        "--filter",
+        "tags.`cryptoml.study` = 'lstm_attention-BTCUSDT'",
+        "--max",
+        "100",
+        "--json",
+      ]).stdout,
+    ) as { info: { runName: string; status: string } }[];
+    const trialRuns = runs.filter((r) => r.info.runName.startsWith("trial "));
+    expect(trialRuns).toHaveLength(10);
+    expect(trialRuns.filter((r) => r.info.status === "KILLED")).toHaveLength(summary.counts.PRUNED);
+    expect(runs.some((r) => r.info.runName === "tune lstm_attention-BTCUSDT")).toBe(true);
 
     const out = join(cwd, "tuned-config");
     const exported = cli(["tune", "best", "--study", summary.study, "--storage", storage, "--export", out]);

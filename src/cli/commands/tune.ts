@@ -13,6 +13,7 @@ import { CryptomlError, UsageError } from "../../core/errors.js";
 import { parseInterval } from "../../data/intervals.js";
 import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
 import { parseSymbols } from "../../data/symbols.js";
+import { openTracking, trackingUri } from "../../tracking/open.js";
 import { formatDuration } from "../../training/duration.js";
 import { TrialPruned } from "../../tuning/errors.js";
 import { modelObjective, OBJECTIVE_METRICS, type ObjectiveMetric } from "../../tuning/objective.js";
@@ -28,6 +29,7 @@ import { TPESampler } from "../../tuning/samplers/tpe.js";
 import { applyParams } from "../../tuning/space.js";
 import { openStorage } from "../../tuning/storages/open.js";
 import { Study } from "../../tuning/study.js";
+import { studyRun, trackTrials } from "../../tuning/tracking.js";
 import type { FrozenTrial, Pruner, Sampler, TrialState } from "../../tuning/types.js";
 import { type CliContext, print } from "../context.js";
 import { readStoredSeries } from "./data.js";
@@ -52,6 +54,8 @@ interface TuneOptions {
   jobs: string;
   worker?: boolean;
   json?: boolean;
+  track?: boolean;
+  trackingUri?: string;
 }
 
 function positiveInt(flag: string, value: string): number {
@@ -133,6 +137,22 @@ async function work(
     ...(options.folds === undefined ? {} : { folds: positiveInt("--folds", options.folds) }),
     maxTrainSamples: positiveInt("--max-train-samples", options.maxTrainSamples),
   });
+  const tracking =
+    options.track === false || (!config.tracking.enabled && options.trackingUri === undefined)
+      ? undefined
+      : await openTracking(
+          trackingUri({ flag: options.trackingUri, env: ctx.env, config: config.tracking.uri }),
+          { log },
+        );
+  const trackTrial =
+    tracking === undefined
+      ? undefined
+      : trackTrials(
+          tracking,
+          (await tracking.experiment(config.tracking.experiment_name)).experimentId,
+          await studyRun(tracking, study, config.tracking.experiment_name),
+          metric,
+        );
   const started = Date.now();
   const progress = async (s: Study, trial: FrozenTrial) => {
     const all = await s.trials;
@@ -154,10 +174,19 @@ async function work(
         : { timeoutMs: positiveInt("--timeout", options.timeout) * 1000 }),
       catch: (error) =>
         !(error instanceof TrialPruned) && !(error instanceof CryptomlError && error.code === "INTERRUPTED"),
-      callbacks: [progress],
+      callbacks: [
+        async (s: Study, trial: FrozenTrial) => {
+          // Tracking must not stop the study: a refused record is reported and the search goes on.
+          await trackTrial?.(s, trial).catch((error: unknown) =>
+            log(`tracking: trial ${trial.number}: ${(error as Error).message}`),
+          );
+        },
+        progress,
+      ],
       heartbeat: { intervalSeconds: 5, graceSeconds: 30 },
     });
   }
+  await tracking?.close();
   return { study, storage, studyName, metric };
 }
 
