@@ -3,7 +3,7 @@
  * `tune best --export` writes a config directory that `cryptoml train` accepts, and `--jobs 2` shares
  * one study between two processes.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -128,6 +128,69 @@ print(json.dumps({"n": len(s.trials), "best": s.best_value, "pruned": sum(t.stat
     expect(new Set(numbers).size).toBe(numbers.length);
     expect(trials.filter((t) => t.state === "COMPLETE").length).toBeGreaterThanOrEqual(6);
     expect(trials.every((t) => t.state !== "RUNNING")).toBe(true);
+  }, 300_000);
+
+  it("fails the trial of a worker killed mid-trial (heartbeat) and the study goes on", async () => {
+    const storage = `journal:${join(cwd, "killed.log")}`;
+    const args = [
+      "--config-dir",
+      CONFIG_DIR,
+      "tune",
+      ...TUNE,
+      "--trials",
+      "8",
+      "--jobs",
+      "2",
+      "--pruner",
+      "none",
+    ];
+    const coordinator = spawn(
+      process.execPath,
+      [
+        join(REPO_ROOT, "bin", "cryptoml.js"),
+        ...args,
+        "--heartbeat",
+        "1",
+        "--storage",
+        storage,
+        "--no-track",
+        "--json",
+      ],
+      {
+        cwd,
+        env: { ...process.env, ...SMALL },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    let stdout = "";
+    coordinator.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => coordinator.on("exit", resolve));
+    const killed = new Promise<void>((resolve, reject) => {
+      void exited.then((code) =>
+        reject(new Error(`tune exited (${code}) before a worker finished a trial:\n${stderr}`)),
+      );
+      coordinator.stderr.on("data", (c: Buffer) => {
+        stderr += c.toString();
+        // Once the worker has finished a trial it is inside its next one: kill it there.
+        if (/\[worker 1\] trial \d+ COMPLETE/.test(stderr)) resolve();
+      });
+    });
+    await killed;
+    const children = spawnSync("pgrep", ["-P", String(coordinator.pid)], { encoding: "utf8" })
+      .stdout.trim()
+      .split("\n");
+    expect(children.length).toBe(1);
+    process.kill(Number(children[0]), "SIGKILL");
+    const code = await exited;
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/1 worker\(s\) ended with an error/);
+    const summary = JSON.parse(stdout) as { counts: { COMPLETE: number; FAIL: number; RUNNING: number } };
+    expect(summary.counts.FAIL).toBe(1);
+    expect(summary.counts.RUNNING).toBe(0);
+    expect(summary.counts.COMPLETE).toBeGreaterThanOrEqual(7);
   }, 300_000);
 
   it("refuses an unknown model, metric or action with a hint", () => {

@@ -56,6 +56,7 @@ interface TuneOptions {
   json?: boolean;
   track?: boolean;
   trackingUri?: string;
+  heartbeat: string;
 }
 
 function positiveInt(flag: string, value: string): number {
@@ -183,7 +184,11 @@ async function work(
         },
         progress,
       ],
-      heartbeat: { intervalSeconds: 5, graceSeconds: 30 },
+      // A worker that dies mid-trial stops its heartbeat; after three missed beats the trial is FAIL.
+      heartbeat: {
+        intervalSeconds: positiveInt("--heartbeat", options.heartbeat),
+        graceSeconds: 3 * positiveInt("--heartbeat", options.heartbeat),
+      },
     });
   }
   await tracking?.close();
@@ -221,7 +226,17 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
     .option("--seed <n>", "sampler seed")
     .option("--jobs <n>", "worker processes on the same study", "1")
     .option("--worker", "(internal) run as one of --jobs workers")
+    .option(
+      "--heartbeat <seconds>",
+      "heartbeat interval of running trials; a trial silent for 3 intervals is FAIL",
+      "10",
+    )
     .option("--json", "print the study summary as JSON")
+    .option(
+      "--tracking-uri <uri>",
+      "record each trial as a run there (default: MLFLOW_TRACKING_URI or tracking.uri)",
+    )
+    .option("--no-track", "do not record trials in experiment tracking")
     .option(
       "--export <dir>",
       "with `best`: write the configuration with the best parameters into this directory",

@@ -114,8 +114,11 @@ export class ParzenEstimator {
     this.dims = space.map((d, i) => buildDim(observations[i] ?? new Float64Array(0), d, params));
   }
 
-  /** `size` draws from the mixture, one Float64Array (internal values) per parameter. */
-  sample(rng: Rng, size: number): Float64Array[] {
+  /**
+   * `size` draws from the mixture, one Float64Array (internal values) per parameter. With `sigmaScale`
+   * < 1 each numerical kernel is narrowed by that factor (categorical kernels are unchanged).
+   */
+  sample(rng: Rng, size: number, sigmaScale = 1): Float64Array[] {
     const kernels = new Int32Array(size);
     const cum = new Float64Array(this.nKernels);
     let acc = 0;
@@ -123,7 +126,7 @@ export class ParzenEstimator {
     for (let s = 0; s < size; s++) kernels[s] = searchCumulative(cum, rng.uniform() * acc);
     return this.dims.map((dim) => {
       const out = new Float64Array(size);
-      for (let s = 0; s < size; s++) out[s] = sampleDim(dim, kernels[s] as number, rng);
+      for (let s = 0; s < size; s++) out[s] = sampleDim(dim, kernels[s] as number, rng, sigmaScale);
       return out;
     });
   }
@@ -293,7 +296,7 @@ function kernelWidths(
   }
 }
 
-function sampleDim(dim: Dim, k: number, rng: Rng): number {
+function sampleDim(dim: Dim, k: number, rng: Rng, sigmaScale = 1): number {
   if (dim.kind === "categorical") {
     const c = dim.nChoices;
     const u = rng.uniform();
@@ -305,8 +308,15 @@ function sampleDim(dim: Dim, k: number, rng: Rng): number {
     return c - 1;
   }
   const m = dim.mu[k] as number;
-  const s = dim.sigma[k] as number;
-  const z = truncnormPpf(rng.uniform(), (dim.low - m) / s, (dim.high - m) / s, dim.logMass[k] as number);
+  const s = (dim.sigma[k] as number) * sigmaScale;
+  const a = (dim.low - m) / s;
+  const b = (dim.high - m) / s;
+  const z = truncnormPpf(
+    rng.uniform(),
+    a,
+    b,
+    sigmaScale === 1 ? (dim.logMass[k] as number) : logGaussMass(a, b),
+  );
   let x = Math.min(dim.high, Math.max(dim.low, m + s * z));
   if (dim.log) x = Math.exp(x);
   if (dim.step > 0) {

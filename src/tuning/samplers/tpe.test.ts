@@ -108,6 +108,24 @@ describe("TPESampler", () => {
     }
   });
 
+  it("validates the local-candidate options, and nLocalCandidates 0 is Optuna's candidate set", async () => {
+    expect(() => new TPESampler({ nLocalCandidates: -1 })).toThrow(/nLocalCandidates/);
+    expect(() => new TPESampler({ nLocalCandidates: 1.5 })).toThrow(/nLocalCandidates/);
+    expect(() => new TPESampler({ localBandwidth: 0 })).toThrow(/localBandwidth/);
+    expect(() => new TPESampler({ localBandwidth: 1.5 })).toThrow(/localBandwidth/);
+    const params = async (nLocalCandidates: number) =>
+      (
+        await (
+          await run(new TPESampler({ seed: 5, nLocalCandidates }), FUNCTIONS.branin as Objective, 20)
+        ).getTrials()
+      ).map((t) => t.params);
+    const plain = await params(0);
+    // Same random startup trials, different TPE proposals once local candidates join the ranking.
+    const local = await params(24);
+    expect(local.slice(0, 5)).toEqual(plain.slice(0, 5));
+    expect(local.slice(5)).not.toEqual(plain.slice(5));
+  });
+
   it("refuses multi-objective studies with a hint", async () => {
     const study = await Study.create({
       directions: ["minimize", "minimize"],
