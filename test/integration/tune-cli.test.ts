@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadModel } from "../../src/models/registry.js";
 import { REPO_ROOT, spawnCli } from "../helpers/run-cli.js";
 
 const CONFIG_DIR = join(REPO_ROOT, "config");
@@ -47,7 +48,7 @@ afterAll(async () => {
 });
 
 describe("cryptoml tune", () => {
-  it("runs a study on the bundled data that prunes trials, and exports a config cryptoml train accepts", () => {
+  it("runs a study on the bundled data that prunes trials, and exports a config cryptoml train accepts", async () => {
     const storage = `journal:${join(cwd, "studies.log")}`;
     const tuned = cli(["tune", ...TUNE, "--trials", "10", "--storage", storage, "--json"]);
     expect(tuned.code, tuned.stderr).toBe(0);
@@ -100,6 +101,31 @@ print(json.dumps({"n": len(s.trials), "best": s.best_value, "pruned": sum(t.stat
     const check = cli(["config", "show"], out);
     expect(check.code, check.stderr).toBe(0);
     expect(check.stdout).toContain(`learning_rate: ${summary.best.params.learning_rate}`);
+    // The best trials blended into a weighted ensemble, saved as a model.
+    const ensembleFile = join(cwd, "ensemble.safetensors");
+    const blended = cli([
+      "tune",
+      "ensemble",
+      "--study",
+      summary.study,
+      "--storage",
+      storage,
+      "--top",
+      "3",
+      "--out",
+      ensembleFile,
+      "--json",
+    ]);
+    expect(blended.code, blended.stderr).toBe(0);
+    const blend = JSON.parse(blended.stdout) as {
+      members: { weight: number }[];
+      cvScore: number;
+      bestSingleScore: number;
+    };
+    expect(blend.members.reduce((t, m) => t + m.weight, 0)).toBeCloseTo(1, 9);
+    expect(blend.cvScore).toBeLessThanOrEqual(blend.bestSingleScore);
+    expect((await loadModel(ensembleFile)).className).toBe("ensemble");
+
     const trained = cli(["train", "--duration", "5s", "--symbols", "BTCUSDT", "--no-track", "--json"], out);
     expect(trained.code, trained.stderr).toBe(0);
     expect(JSON.parse(trained.stdout).jobs[0].model).toBe("lstm_attention");

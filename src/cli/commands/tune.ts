@@ -3,10 +3,8 @@
  * `tune best --export DIR`. Studies live in Optuna's journal format, so optuna-dashboard and Optuna open them.
  */
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, readdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "commander";
-import { stringify } from "yaml";
 import { loadConfig, type ResolvedConfig } from "../../config/index.js";
 import { MODEL_NAMES, type ModelName } from "../../config/schema/models.js";
 import { CryptomlError, UsageError } from "../../core/errors.js";
@@ -26,18 +24,20 @@ import {
 } from "../../tuning/pruners/index.js";
 import { RandomSampler } from "../../tuning/samplers/random.js";
 import { TPESampler } from "../../tuning/samplers/tpe.js";
-import { applyParams } from "../../tuning/space.js";
 import { openStorage } from "../../tuning/storages/open.js";
 import { Study } from "../../tuning/study.js";
 import { studyRun, trackTrials } from "../../tuning/tracking.js";
 import type { FrozenTrial, Pruner, Sampler, TrialState } from "../../tuning/types.js";
 import { type CliContext, print } from "../context.js";
 import { readStoredSeries } from "./data.js";
+import { bestOfStudy, ensembleOfStudy, showStudy } from "./tune-study.js";
 
 const PRUNERS = ["median", "percentile", "successive_halving", "hyperband", "none"] as const;
 const DEFAULT_STORAGE = "journal:.cryptoml/studies.log";
 
-interface TuneOptions {
+export interface TuneOptions {
+  top: string;
+  out?: string;
   model?: string;
   symbols?: string;
   trials: string;
@@ -59,7 +59,7 @@ interface TuneOptions {
   heartbeat: string;
 }
 
-function positiveInt(flag: string, value: string): number {
+export function positiveInt(flag: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value} must be an integer >= 1`);
   return n;
@@ -125,7 +125,16 @@ async function work(
     pruner: makePruner(options.pruner),
     loadIfExists: true,
   });
-  await study.setUserAttr("cryptoml", { model, symbols, metric, config: ctx.configDir });
+  // What `tune ensemble` needs to refit trials exactly as the study evaluated them.
+  await study.setUserAttr("cryptoml", {
+    model,
+    symbols,
+    metric,
+    config: ctx.configDir,
+    epochs: positiveInt("--epochs", options.epochs),
+    folds: options.folds === undefined ? null : positiveInt("--folds", options.folds),
+    maxTrainSamples: positiveInt("--max-train-samples", options.maxTrainSamples),
+  });
   const store = new ArrowFileCandleStore(resolve(config.data.store_dir));
   const interval = parseInterval(config.data.interval);
   const objective = modelObjective({
@@ -195,14 +204,14 @@ async function work(
   return { study, storage, studyName, metric };
 }
 
-function summarise(trials: readonly FrozenTrial[]): Record<TrialState, number> {
+export function summarise(trials: readonly FrozenTrial[]): Record<TrialState, number> {
   const counts = { RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0, WAITING: 0 };
   for (const t of trials) counts[t.state] += 1;
   return counts;
 }
 
 export function registerTuneCommands(program: Command, getContext: () => CliContext): void {
-  const tune = program
+  program
     .command("tune")
     .description("search hyperparameters with walk-forward cross-validation (Optuna-compatible studies)")
     // One command with an optional action word rather than subcommands: `tune show --study X` and
@@ -232,6 +241,8 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
       "10",
     )
     .option("--json", "print the study summary as JSON")
+    .option("--top <k>", "with `ensemble`: candidates among the best trials", "5")
+    .option("--out <file>", "with `ensemble`: where to save the ensemble model (.safetensors)")
     .option(
       "--tracking-uri <uri>",
       "record each trial as a run there (default: MLFLOW_TRACKING_URI or tracking.uri)",
@@ -243,18 +254,18 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
     )
     .action(async (action: string | undefined, options: TuneOptions & { export?: string }) => {
       const ctx = getContext();
-      if (action === "show" || action === "best") {
+      if (action === "show" || action === "best" || action === "ensemble") {
         if (options.study === undefined)
           throw new UsageError(`tune ${action} needs --study NAME`, {
             hint: "cryptoml tune show --study lstm_attention-BTCUSDT",
           });
-        return action === "show"
-          ? showStudy(ctx, { ...options, study: options.study })
-          : bestOfStudy(ctx, { ...options, study: options.study });
+        const named = { ...options, study: options.study };
+        if (action === "ensemble") return ensembleOfStudy(ctx, named);
+        return action === "show" ? showStudy(ctx, named) : bestOfStudy(ctx, named);
       }
       if (action !== undefined)
         throw new UsageError(`tune ${action}: unknown action`, {
-          hint: "use tune show, tune best, or tune with options to search",
+          hint: "use tune show, tune best, tune ensemble, or tune with options to search",
         });
       const log = (line: string) => print(ctx.stderr, line);
       const { config } = await loadConfig({ configDir: ctx.configDir, env: ctx.env });
@@ -303,81 +314,4 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
               `export it: cryptoml tune best --study ${studyName} --storage ${options.storage} --export tuned-config`,
       );
     });
-}
-
-async function showStudy(ctx: CliContext, options: { study: string; storage: string; json?: boolean }) {
-  const storage = await openStorage(options.storage);
-  try {
-    const study = await Study.load({ storage, studyName: options.study });
-    const trials = await study.trials;
-    if (options.json)
-      return print(
-        ctx.stdout,
-        JSON.stringify(
-          trials.map((t) => ({ ...t, intermediateValues: Object.fromEntries(t.intermediateValues) })),
-          null,
-          2,
-        ),
-      );
-    const lines = trials.map(
-      (t) =>
-        `${String(t.number).padStart(4)}  ${t.state.padEnd(8)}  ${t.values?.[0]?.toFixed(5) ?? "-"}  ${JSON.stringify(t.params)}`,
-    );
-    print(
-      ctx.stdout,
-      [`study ${options.study} (${study.direction}): ${JSON.stringify(summarise(trials))}`, ...lines].join(
-        "\n",
-      ),
-    );
-  } finally {
-    await storage.close();
-  }
-}
-
-async function bestOfStudy(ctx: CliContext, options: { study: string; storage: string; export?: string }) {
-  const storage = await openStorage(options.storage);
-  try {
-    const study = await Study.load({ storage, studyName: options.study });
-    const best = await study.bestTrial;
-    const meta = (await storage.getStudy(study.studyId)).userAttrs.cryptoml as
-      | { model?: ModelName }
-      | undefined;
-    print(ctx.stdout, `best: trial ${best.number} value ${best.values?.[0]} ${JSON.stringify(best.params)}`);
-    if (options.export === undefined) return;
-    if (meta?.model === undefined)
-      throw new CryptomlError(
-        "NOT_FOUND",
-        `study ${options.study} was not made by cryptoml tune (no model recorded)`,
-      );
-    const { config } = await loadConfig({ configDir: ctx.configDir, env: ctx.env });
-    const tuned = applyParams(config, meta.model, best.params);
-    tuned.training.model = meta.model;
-    const dir = resolve(options.export);
-    await mkdir(dir, { recursive: true });
-    // The other files (hyperparameters, experiments, monitoring) are copied as they are.
-    for (const name of await readdir(ctx.configDir).catch(() => [] as string[])) {
-      if (name.endsWith(".yaml") && name !== "training.yaml" && name !== "model_architectures.yaml") {
-        await copyFile(join(ctx.configDir, name), join(dir, name));
-      }
-    }
-    const header = `# Exported by cryptoml tune best from study ${options.study}, trial ${best.number} (${JSON.stringify(best.params)}).\n`;
-    const { writeFile } = await import("node:fs/promises");
-    await writeFile(
-      join(dir, "training.yaml"),
-      header +
-        stringify({
-          data: tuned.data,
-          features: tuned.features,
-          dataset: tuned.dataset,
-          training: tuned.training,
-        }),
-    );
-    await writeFile(join(dir, "model_architectures.yaml"), header + stringify({ models: tuned.models }));
-    print(
-      ctx.stdout,
-      `wrote ${dir}: train with  cryptoml train --config-dir ${options.export} --duration 30m`,
-    );
-  } finally {
-    await storage.close();
-  }
 }
