@@ -59,9 +59,13 @@ function datasetCache(options: ModelObjectiveOptions) {
     }
     const dataset = buildDataset(candles, computeFeatures(candles, config.features), config.dataset);
     if (dataset.folds.length === 0) {
-      throw new CryptomlError("CONFIG_INVALID", "tuning needs walk-forward folds, and dataset.walk_forward.folds is 0", {
-        hint: "set dataset.walk_forward.folds to 2 or more in training.yaml",
-      });
+      throw new CryptomlError(
+        "CONFIG_INVALID",
+        "tuning needs walk-forward folds, and dataset.walk_forward.folds is 0",
+        {
+          hint: "set dataset.walk_forward.folds to 2 or more in training.yaml",
+        },
+      );
     }
     built.set(key, dataset);
     return dataset;
@@ -83,12 +87,17 @@ export function modelObjective(options: ModelObjectiveOptions): (trial: Trial) =
       const folds = Math.min(options.folds ?? dataset.folds.length, dataset.folds.length);
       for (let k = 0; k < folds; k++) {
         const source = dataset.fold(k);
-        const trainIndices = source.trainIndices.subarray(Math.max(0, source.trainIndices.length - options.maxTrainSamples));
+        const trainIndices = source.trainIndices.subarray(
+          Math.max(0, source.trainIndices.length - options.maxTrainSamples),
+        );
         const io: ModelIo = {
           window: dataset.samples.window,
           features: dataset.featureNames.length,
           head: config.dataset.target.kind,
-          returnScale: config.dataset.target.kind === "classification" ? 1 : returnScaleOf(dataset.samples.yReg, trainIndices),
+          returnScale:
+            config.dataset.target.kind === "classification"
+              ? 1
+              : returnScaleOf(dataset.samples.yReg, trainIndices),
         };
         const definition = defineModel(options.model, config.models, io);
         const done = [...scores];
@@ -100,7 +109,8 @@ export function modelObjective(options: ModelObjectiveOptions): (trial: Trial) =
             if (value === undefined || !Number.isFinite(value)) return;
             await trial.report([...done, value].reduce((a, b) => a + b, 0) / (done.length + 1), step);
             step += 1;
-            if (await trial.shouldPrune()) throw new TrialPruned(`pruned at ${symbol} fold ${k}, epoch ${snapshot.epoch}`);
+            if (await trial.shouldPrune())
+              throw new TrialPruned(`pruned at ${symbol} fold ${k}, epoch ${snapshot.epoch}`);
           },
         };
         const training = config.training;
@@ -110,7 +120,11 @@ export function modelObjective(options: ModelObjectiveOptions): (trial: Trial) =
             epochs: options.epochs,
             batchSize: training.batch_size,
             seed: training.seed + trial.number,
-            optimizer: { kind: training.optimizer, lr: training.learning_rate, weightDecay: training.weight_decay },
+            optimizer: {
+              kind: training.optimizer,
+              lr: training.learning_rate,
+              weightDecay: training.weight_decay,
+            },
             gradientClip: training.gradient_clip,
             callbacks: [reporter],
             checkpointDir: "",
@@ -123,7 +137,10 @@ export function modelObjective(options: ModelObjectiveOptions): (trial: Trial) =
         if (result.status === "interrupted") throw new CryptomlError("INTERRUPTED", "tuning interrupted");
         const last = result.history.at(-1)?.[options.metric];
         if (last === undefined || !Number.isFinite(last)) {
-          throw new CryptomlError("DATASET", `${symbol} fold ${k}: the trial produced no finite ${options.metric} (${result.reason})`);
+          throw new CryptomlError(
+            "DATASET",
+            `${symbol} fold ${k}: the trial produced no finite ${options.metric} (${result.reason})`,
+          );
         }
         scores.push(last);
       }
