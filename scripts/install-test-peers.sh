@@ -19,6 +19,7 @@ REQUIREMENT_FILES=(
   "test/peers/requirements-engine.txt"
   "test/peers/requirements-tracking.txt"
   "test/peers/requirements-tuning.txt"
+  "test/peers/requirements-backtest.txt"
 )
 MIN_PYTHON_MINOR=11
 
