@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { CryptomlError, isCryptomlError } from "../core/errors.js";
+import { registerBacktestCommands } from "./commands/backtest.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDataCommands } from "./commands/data.js";
 import { registerDatasetCommands } from "./commands/dataset.js";
@@ -33,6 +34,7 @@ function buildProgram(
   registerTrainCommands(program, getContext);
   registerTrackingCommands(program, getContext);
   registerTuneCommands(program, getContext);
+  registerBacktestCommands(program, getContext);
   program.addHelpText("after", () => `\nEvery command:\n${listCommands(program).join("\n")}\n`);
   return program;
 }

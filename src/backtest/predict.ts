@@ -1,0 +1,113 @@
+/**
+ * Out-of-sample predictions of a trained run: each symbol's dataset is rebuilt with the run's saved
+ * configuration (so features, scaling and the chronological split are exactly the training run's), its
+ * saved model is loaded, and the samples of the test part (or, with `inSample`, the training part) are
+ * predicted. The regression column is scaled back to a log return (× io.returnScale) and the logit
+ * becomes probabilityUp (sigmoid).
+ */
+import { resolve } from "node:path";
+import type { ResolvedConfig } from "../config/index.js";
+import { CryptomlError } from "../core/errors.js";
+import type { CandleSeries } from "../data/candles.js";
+import { noGrad, Tensor } from "../engine/tensor.js";
+import { outputColumns } from "../models/definition.js";
+import { loadModel } from "../models/registry.js";
+import { prepareSymbol } from "../training/run/prepare.js";
+import { RunDirectory } from "../training/run/run-dir.js";
+import type { Prediction } from "./types.js";
+
+/** The part of a run directory's config.json the backtest reads. */
+export interface SavedRunConfig {
+  readonly config: ResolvedConfig;
+  readonly symbols: readonly string[];
+  readonly model: string;
+}
+
+export interface SymbolPredictions {
+  readonly symbol: string;
+  readonly series: CandleSeries;
+  /** Sorted by strictly increasing endRow. */
+  readonly predictions: readonly Prediction[];
+  /** Forecast horizon of the samples, in candles. */
+  readonly horizon: number;
+  readonly inSample: boolean;
+  /** Whether the model has a regression (return) column and a classification (logit) column. */
+  readonly hasReturn: boolean;
+  readonly hasProbability: boolean;
+}
+
+export interface OpenedRun {
+  readonly runDir: RunDirectory;
+  readonly saved: SavedRunConfig;
+}
+
+/** Opens a run directory and reads its saved configuration. */
+export async function openRun(path: string): Promise<OpenedRun> {
+  const runDir = await RunDirectory.open(resolve(path));
+  const saved = await runDir.readJson<SavedRunConfig>("config.json");
+  if (saved?.config?.dataset === undefined || !Array.isArray(saved.symbols)) {
+    throw new CryptomlError("DATA_FORMAT", `${runDir.path}/config.json is not a run configuration`, {
+      hint: "pass a run directory written by `cryptoml train`",
+    });
+  }
+  return { runDir, saved };
+}
+
+const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+/** Predicts the test part (or the training part when `inSample`) of one symbol with its saved model. */
+export async function predictSymbol(
+  run: OpenedRun,
+  series: CandleSeries,
+  inSample: boolean,
+  batchSize = 512,
+): Promise<SymbolPredictions> {
+  const { config } = run.saved;
+  const prepared = prepareSymbol(series, config.features, config.dataset);
+  const model = await loadModel(run.runDir.modelPath(series.symbol));
+  const io = model.definition.io;
+  if (io.window !== prepared.io.window || io.features !== prepared.io.features) {
+    throw new CryptomlError(
+      "DATA_FORMAT",
+      `${series.symbol}: the saved model takes windows of ${io.window}×${io.features}, the rebuilt dataset has ${prepared.io.window}×${prepared.io.features}`,
+      { hint: "the run's config.json and models do not belong together; retrain" },
+    );
+  }
+  const { source } = prepared.dataset.split;
+  const indices = inSample ? source.trainIndices : source.testIndices;
+  if (indices.length === 0) {
+    throw new CryptomlError(
+      "DATASET",
+      `${series.symbol}: the ${inSample ? "training" : "test"} part has no samples to backtest`,
+      { hint: "set dataset.split.test > 0 when training, or pass --in-sample" },
+    );
+  }
+  const columns = outputColumns(io.head);
+  const width = columns.length;
+  const returnColumn = columns.indexOf("return");
+  const logitColumn = columns.indexOf("logit");
+  const predictions: Prediction[] = [];
+  for (const batch of source.batches(indices, batchSize)) {
+    const rows = batch.index.length;
+    const out = noGrad(() => model.forward(new Tensor(batch.x, [rows, io.window, io.features]))).data;
+    for (let n = 0; n < rows; n++) {
+      const prediction: { endRow: number; expectedReturn?: number; probabilityUp?: number } = {
+        endRow: batch.endRow[n] as number,
+      };
+      if (returnColumn >= 0)
+        prediction.expectedReturn = (out[n * width + returnColumn] as number) * io.returnScale;
+      if (logitColumn >= 0) prediction.probabilityUp = sigmoid(out[n * width + logitColumn] as number);
+      predictions.push(prediction);
+    }
+  }
+  predictions.sort((a, b) => a.endRow - b.endRow);
+  return {
+    symbol: series.symbol,
+    series,
+    predictions,
+    horizon: prepared.dataset.samples.horizon,
+    inSample,
+    hasReturn: returnColumn >= 0,
+    hasProbability: logitColumn >= 0,
+  };
+}

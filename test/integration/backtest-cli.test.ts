@@ -1,0 +1,126 @@
+/**
+ * `cryptoml backtest` on a run trained from the CLI on the bundled candles: out-of-sample per-symbol and
+ * portfolio metrics as JSON and as a table, SVG charts, and the IN-SAMPLE label.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunSummary } from "../../src/training/run/summary.js";
+import { REPO_ROOT, runCli, spawnCli } from "../helpers/run-cli.js";
+
+const CONFIG_DIR = join(REPO_ROOT, "config");
+const SYMBOLS = ["BTCUSDT", "ETHUSDT", "ADAUSDT"];
+const SMALL = { CRYPTOML_MODELS__GRU__HIDDEN_SIZE: "16", CRYPTOML_DATASET__WINDOW: "32" };
+let cwd: string;
+let previousCwd: string;
+let runDir: string;
+
+beforeAll(async () => {
+  cwd = await mkdtemp(join(tmpdir(), "cryptoml-backtest-"));
+  const imported = spawnCli(["--config-dir", CONFIG_DIR, "data", "import", "--bundled"], { cwd });
+  expect(imported.code, imported.stderr).toBe(0);
+  previousCwd = process.cwd();
+  process.chdir(cwd);
+  const trained = await runCli(
+    [
+      "--config-dir",
+      CONFIG_DIR,
+      "train",
+      "--duration",
+      "6s",
+      "--symbols",
+      SYMBOLS.join(","),
+      "--model",
+      "gru",
+      "--no-track",
+      "--json",
+    ],
+    SMALL,
+  );
+  expect(trained.code, trained.stderr).toBe(0);
+  runDir = (JSON.parse(trained.stdout) as RunSummary).runDir;
+}, 180_000);
+
+afterAll(async () => {
+  process.chdir(previousCwd);
+  await rm(cwd, { recursive: true, force: true });
+});
+
+const backtest = (args: string[]) =>
+  runCli(["--config-dir", CONFIG_DIR, "backtest", "--run-dir", runDir, ...args], SMALL);
+
+type Numbers = Record<string, number | null>;
+interface ReportJson {
+  sample: string;
+  symbols: { symbol: string; metrics: Numbers; buyAndHold: Numbers }[];
+  portfolio: { metrics: Numbers; buyAndHold: Numbers };
+  charts: string[];
+}
+
+describe("cryptoml backtest", () => {
+  it("backtests every symbol and the portfolio out of sample, with charts (--json)", async () => {
+    const result = await backtest(["--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as ReportJson;
+    expect(report.sample).toBe("out-of-sample");
+    expect(report.symbols.map((s) => s.symbol)).toEqual(SYMBOLS);
+    for (const { metrics, buyAndHold } of [...report.symbols, report.portfolio]) {
+      for (const key of ["totalReturn", "maxDrawdown", "exposure", "turnover", "finalBalance", "candles"]) {
+        expect(Number.isFinite(metrics[key]), key).toBe(true);
+      }
+      expect(metrics.trades).toBeGreaterThanOrEqual(0);
+      expect(metrics.candles).toBeGreaterThan(0);
+      expect(Number.isFinite(buyAndHold.totalReturn)).toBe(true);
+      expect(Number.isFinite(buyAndHold.maxDrawdown)).toBe(true);
+    }
+    expect(report.charts).toHaveLength(SYMBOLS.length);
+    for (const file of report.charts) {
+      expect(file.startsWith(join(runDir, "backtest"))).toBe(true);
+      const svg = (await readFile(file, "utf8")).trim();
+      expect(svg.startsWith("<svg")).toBe(true);
+      expect(svg.endsWith("</svg>")).toBe(true);
+      expect(svg).toMatch(/<polyline/);
+      expect(svg).not.toMatch(/NaN|Infinity/);
+    }
+  }, 120_000);
+
+  it("prints a table with every metric's header; --in-sample says IN-SAMPLE", async () => {
+    const out = join(cwd, "charts");
+    const result = await backtest(["--symbols", "BTCUSDT", "--strategy", "long_only", "--out", out]);
+    expect(result.code, result.stderr).toBe(0);
+    for (const header of [
+      "symbol",
+      "total return",
+      "annualised",
+      "Sharpe",
+      "Sortino",
+      "max DD",
+      "Calmar",
+      "hit rate",
+      "profit factor",
+      "exposure",
+      "turnover",
+      "trades",
+      "avg holding",
+      "final balance",
+      "B&H return",
+      "B&H Sharpe",
+      "B&H max DD",
+      "PORTFOLIO",
+    ]) {
+      expect(result.stdout).toContain(header);
+    }
+    expect(result.stdout).toContain(join(out, "BTCUSDT.svg"));
+    const inSample = await backtest(["--symbols", "BTCUSDT", "--in-sample", "--json"]);
+    expect(inSample.code, inSample.stderr).toBe(0);
+    expect((JSON.parse(inSample.stdout) as ReportJson).sample).toBe("IN-SAMPLE");
+    expect(inSample.stderr).toContain("IN-SAMPLE");
+  }, 120_000);
+
+  it("a bad strategy is a usage error", async () => {
+    const result = await backtest(["--symbols", "BTCUSDT", "--strategy", "martingale"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--strategy martingale/);
+  }, 60_000);
+});
