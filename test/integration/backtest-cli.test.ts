@@ -33,7 +33,6 @@ beforeAll(async () => {
       SYMBOLS.join(","),
       "--model",
       "gru",
-      "--no-track",
       "--json",
     ],
     SMALL,
@@ -59,6 +58,49 @@ interface ReportJson {
 }
 
 describe("cryptoml backtest", () => {
+  it("records the results on each job's tracking run and keeps to --from/--to", async () => {
+    const summary = JSON.parse(
+      (await readFile(join(runDir, "summary.json"), "utf8")).toString(),
+    ) as RunSummary;
+    const first = await backtest(["--symbols", "BTCUSDT", "--json"]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/BTCUSDT: results recorded on tracking run/);
+    const runId = summary.jobs.find((j) => j.job === "BTCUSDT")?.trackingRunId as string;
+    const shown = await runCli(["--config-dir", CONFIG_DIR, "runs", "show", runId, "--json"]);
+    const run = JSON.parse(shown.stdout) as {
+      data: { metrics: { key: string }[] };
+      artifacts: { path: string }[];
+    };
+    expect(run.data.metrics.map((m) => m.key)).toEqual(
+      expect.arrayContaining([
+        "backtest_sharpe",
+        "backtest_max_drawdown",
+        "backtest_buy_and_hold_total_return",
+      ]),
+    );
+    expect(run.artifacts.map((a) => a.path)).toContain("backtest");
+    const report = JSON.parse(first.stdout) as ReportJson;
+    const candles = report.symbols[0]?.metrics.candles as number;
+    const windowed = await backtest([
+      "--symbols",
+      "BTCUSDT",
+      "--from",
+      "2021-01-01",
+      "--to",
+      "2021-02-01",
+      "--no-track",
+      "--json",
+    ]);
+    if (windowed.code === 0) {
+      expect((JSON.parse(windowed.stdout) as ReportJson).symbols[0]?.metrics.candles as number).toBeLessThan(
+        candles,
+      );
+    } else {
+      expect(windowed.stderr).toMatch(/no predictions between --from and --to/);
+    }
+    expect((await backtest(["--from", "someday"])).stderr).toMatch(/--from someday is not a date/);
+  });
+
   it("backtests every symbol and the portfolio out of sample, with charts (--json)", async () => {
     const result = await backtest(["--json"]);
     expect(result.code, result.stderr).toBe(0);

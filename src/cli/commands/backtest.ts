@@ -2,13 +2,15 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { backtestChart } from "../../backtest/charts.js";
-import { openRun, predictSymbol, type SymbolPredictions } from "../../backtest/predict.js";
-import { backtestPredictions, formatReport, reportJson } from "../../backtest/report.js";
+import { type OpenedRun, openRun, predictSymbol, type SymbolPredictions } from "../../backtest/predict.js";
+import { backtestPredictions, formatReport, type RunBacktest, reportJson } from "../../backtest/report.js";
+import { recordBacktest } from "../../backtest/tracking.js";
 import type { StrategySpec } from "../../backtest/types.js";
 import { UsageError } from "../../core/errors.js";
 import { parseInterval } from "../../data/intervals.js";
 import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
 import { parseSymbols } from "../../data/symbols.js";
+import { openTracking, trackingUri } from "../../tracking/open.js";
 import { type CliContext, print } from "../context.js";
 import { readStoredSeries } from "./data.js";
 
@@ -23,6 +25,73 @@ interface BacktestCliOptions {
   out?: string;
   json?: boolean;
   inSample?: boolean;
+  from?: string;
+  to?: string;
+  track?: boolean;
+  trackingUri?: string;
+}
+
+function parseDate(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (!Number.isFinite(ms))
+    throw new UsageError(`${flag} ${value} is not a date`, {
+      hint: "use ISO dates, e.g. 2021-06-01 or 2021-06-01T12:00:00Z",
+    });
+  return ms;
+}
+
+/** The predictions made (at the close of their row) inside [from, to). */
+function withinPeriod(
+  p: SymbolPredictions,
+  from: number | undefined,
+  to: number | undefined,
+): SymbolPredictions {
+  if (from === undefined && to === undefined) return p;
+  const kept = p.predictions.filter((q) => {
+    const time = p.series.openTime[q.endRow] as number;
+    return (from === undefined || time >= from) && (to === undefined || time < to);
+  });
+  if (kept.length === 0) {
+    throw new UsageError(`${p.symbol}: no predictions between --from and --to`, {
+      hint: `the ${p.inSample ? "training" : "test"} part spans ${new Date(p.series.openTime[p.predictions[0]?.endRow ?? 0] as number).toISOString()} to ${new Date(p.series.openTime[p.predictions.at(-1)?.endRow ?? 0] as number).toISOString()}`,
+    });
+  }
+  return { ...p, predictions: kept };
+}
+
+/** Records each symbol's results on the tracking run of the job that trained its model, when there is one. */
+async function recordOnRuns(
+  ctx: CliContext,
+  options: BacktestCliOptions,
+  run: OpenedRun,
+  report: RunBacktest,
+  charts: readonly string[],
+  reportFile: string,
+  log: (line: string) => void,
+): Promise<void> {
+  if (options.track === false) return;
+  const manifest = await run.runDir.readManifest();
+  const jobs = new Map(manifest.jobs.map((j) => [j.key, j.trackingRunId]));
+  if (![...jobs.values()].some((id) => id !== undefined)) return;
+  const uri = trackingUri({ flag: options.trackingUri, env: ctx.env, config: run.saved.config.tracking.uri });
+  const client = await openTracking(uri, { log });
+  try {
+    for (const [i, s] of report.symbols.entries()) {
+      const runId = jobs.get(s.symbol);
+      if (runId === undefined) continue;
+      await recordBacktest(
+        client,
+        runId,
+        s,
+        { chart: charts[i] as string, report: reportFile },
+        report.inSample,
+      );
+      log(`${s.symbol}: results recorded on tracking run ${runId}`);
+    }
+  } finally {
+    await client.close();
+  }
 }
 
 function parseNumber(flag: string, value: string, min: number, strict = false): number {
@@ -67,6 +136,13 @@ export function registerBacktestCommands(program: Command, getContext: () => Cli
     .option("--out <dir>", "directory of the SVG charts (default: <run dir>/backtest)")
     .option("--json", "print the report as JSON")
     .option("--in-sample", "backtest the training part instead of the test part (not evidence of skill)")
+    .option("--from <date>", "only predictions made at or after this UTC date/time (ISO, e.g. 2021-06-01)")
+    .option("--to <date>", "only predictions made before this UTC date/time")
+    .option(
+      "--tracking-uri <uri>",
+      "record results on the train run's tracking runs there (default: the run's)",
+    )
+    .option("--no-track", "do not record results in experiment tracking")
     .action(async (options: BacktestCliOptions) => {
       const ctx = getContext();
       const log = (line: string) => print(ctx.stderr, line);
@@ -82,10 +158,12 @@ export function registerBacktestCommands(program: Command, getContext: () => Cli
       const symbols = options.symbols === undefined ? [...run.saved.symbols] : parseSymbols(options.symbols);
       const inSample = options.inSample === true;
       if (inSample) log("IN-SAMPLE: backtesting the training part the models were fitted on");
+      const from = parseDate("--from", options.from);
+      const to = parseDate("--to", options.to);
       const predicted: SymbolPredictions[] = [];
       for (const symbol of symbols) {
         const series = await readStoredSeries(store, symbol, interval);
-        predicted.push(await predictSymbol(run, series, inSample));
+        predicted.push(withinPeriod(await predictSymbol(run, series, inSample), from, to));
       }
       const strategy = parseStrategy(options, predicted);
       const report = backtestPredictions(predicted, {
@@ -105,9 +183,10 @@ export function registerBacktestCommands(program: Command, getContext: () => Cli
         await writeFile(file, backtestChart(s, series.open, label));
         files.push(file);
       }
-      print(
-        ctx.stdout,
-        options.json ? JSON.stringify(reportJson(report, files), null, 2) : formatReport(report, files),
-      );
+      const json = reportJson(report, files);
+      const reportFile = join(outDir, `report${suffix}.json`);
+      await writeFile(reportFile, `${JSON.stringify(json, null, 2)}\n`);
+      await recordOnRuns(ctx, options, run, report, files, reportFile, log);
+      print(ctx.stdout, options.json ? JSON.stringify(json, null, 2) : formatReport(report, files));
     });
 }
