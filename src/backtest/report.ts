@@ -280,7 +280,8 @@ export function formatReport(report: RunBacktest, chartFiles: readonly string[] 
   return lines.join("\n");
 }
 
-const KEYS: readonly (keyof TradingMetrics)[] = [
+/** The metrics a report shows, in order (also those recorded on tracking runs). */
+export const REPORTED_METRICS: readonly (keyof TradingMetrics)[] = [
   "candles",
   "totalReturn",
   "annualisedReturn",
@@ -301,7 +302,7 @@ const KEYS: readonly (keyof TradingMetrics)[] = [
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 function metricsJson(m: TradingMetrics): Record<string, number | null> {
-  return Object.fromEntries(KEYS.map((k) => [k, finite(m[k])]));
+  return Object.fromEntries(REPORTED_METRICS.map((k) => [k, finite(m[k])]));
 }
 
 function buyAndHoldJson(b: TradingMetrics): Record<string, number | null> {

@@ -5,22 +5,7 @@
  */
 import type { TrackingClient } from "../tracking/client.js";
 import type { Metric } from "../tracking/types.js";
-import type { SymbolBacktest } from "./report.js";
-
-const RECORDED = [
-  "totalReturn",
-  "annualisedReturn",
-  "sharpe",
-  "sortino",
-  "maxDrawdown",
-  "calmar",
-  "hitRate",
-  "profitFactor",
-  "exposure",
-  "turnover",
-  "trades",
-  "finalBalance",
-] as const;
+import { REPORTED_METRICS, type SymbolBacktest } from "./report.js";
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -35,7 +20,7 @@ export async function recordBacktest(
   const timestamp = Date.now();
   const prefix = inSample ? "backtest_in_sample_" : "backtest_";
   const metrics: Metric[] = [];
-  for (const name of RECORDED) {
+  for (const name of REPORTED_METRICS) {
     const value = (backtest.metrics as unknown as Record<string, number>)[name];
     if (typeof value === "number" && Number.isFinite(value))
       metrics.push({ key: `${prefix}${snake(name)}`, value, step: 0, timestamp });
