@@ -9,9 +9,10 @@ import { resolve } from "node:path";
 import type { ResolvedConfig } from "../config/index.js";
 import { CryptomlError } from "../core/errors.js";
 import type { CandleSeries } from "../data/candles.js";
-import { noGrad, Tensor } from "../engine/tensor.js";
 import { outputColumns } from "../models/definition.js";
+import { sigmoid } from "../models/heads.js";
 import { loadModel } from "../models/registry.js";
+import { predictBatches } from "../training/predict.js";
 import { prepareSymbol } from "../training/run/prepare.js";
 import { RunDirectory } from "../training/run/run-dir.js";
 import type { Prediction } from "./types.js";
@@ -53,8 +54,6 @@ export async function openRun(path: string): Promise<OpenedRun> {
   return { runDir, saved };
 }
 
-const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
-
 /** Predicts the test part (or the training part when `inSample`) of one symbol with its saved model. */
 export async function predictSymbol(
   run: OpenedRun,
@@ -87,10 +86,8 @@ export async function predictSymbol(
   const returnColumn = columns.indexOf("return");
   const logitColumn = columns.indexOf("logit");
   const predictions: Prediction[] = [];
-  for (const batch of source.batches(indices, batchSize)) {
-    const rows = batch.index.length;
-    const out = noGrad(() => model.forward(new Tensor(batch.x, [rows, io.window, io.features]))).data;
-    for (let n = 0; n < rows; n++) {
+  for (const { batch, output: out } of predictBatches(model, source, indices, batchSize)) {
+    for (let n = 0; n < batch.index.length; n++) {
       const prediction: { endRow: number; expectedReturn?: number; probabilityUp?: number } = {
         endRow: batch.endRow[n] as number,
       };

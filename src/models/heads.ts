@@ -33,7 +33,9 @@ export function packTargets(yReg: Float32Array, yCls: Float32Array, io: ModelIo)
   return out;
 }
 
-const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+/** The logistic function, in the form that neither overflows nor loses precision for large |x|. */
+export const sigmoid = (x: number): number =>
+  x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 
 /**
  * Mean over rows of the sum over columns of (pred − t)² (return) or BCE-with-logits (logit); for a

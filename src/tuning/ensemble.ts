@@ -8,18 +8,16 @@
 import type { ResolvedConfig } from "../config/index.js";
 import { CryptomlError } from "../core/errors.js";
 import type { CandleSeries } from "../data/candles.js";
-import { buildDataset, type Dataset } from "../datasets/index.js";
+import type { Dataset } from "../datasets/index.js";
 import type { BatchSource } from "../datasets/windows.js";
 import { Rng } from "../engine/random.js";
-import { noGrad, Tensor } from "../engine/tensor.js";
-import { computeFeatures } from "../features/index.js";
 import type { ModelDefinition, ModelIo, ModelName } from "../models/definition.js";
 import { createModel, defineModel, loadWeights, type NamedWeights, saveModel } from "../models/registry.js";
 import { EvaluationAccumulator } from "../training/metrics.js";
+import { predictBatches } from "../training/predict.js";
 import { evaluate } from "../training/run/fit-job.js";
-import { returnScaleOf } from "../training/run/prepare.js";
-import { Trainer } from "../training/trainer.js";
 import { type FoldPredictions, greedyEnsembleSelection } from "./ensemble-weights.js";
+import { buildFoldedDataset, foldIo, foldTrainer, recentSamples } from "./fold-fit.js";
 import { better } from "./frozen.js";
 import { OBJECTIVE_METRICS, type ObjectiveMetric } from "./objective.js";
 import { applyParams } from "./space.js";
@@ -124,14 +122,7 @@ async function trainMember(
   trainIndices: Int32Array,
   validationIndices: Int32Array,
 ): Promise<readonly NamedWeights[]> {
-  const training = configOf(options, trial).training;
-  const result = await new Trainer({
-    epochs: options.epochs,
-    batchSize: training.batch_size,
-    seed: training.seed + trial.number,
-    optimizer: { kind: training.optimizer, lr: training.learning_rate, weightDecay: training.weight_decay },
-    gradientClip: training.gradient_clip,
-    checkpointDir: "",
+  const result = await foldTrainer(configOf(options, trial), trial.number, options.epochs, {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   }).fit(definition, { source, trainIndices, validationIndices });
   if (result.status === "interrupted")
@@ -148,12 +139,7 @@ function predict(
 ): Float32Array {
   const model = createModel(definition, new Rng(0));
   loadWeights(model, weights);
-  const { window, features } = definition.io;
-  const parts: Float32Array[] = [];
-  for (const batch of source.batches(indices, 512)) {
-    const rows = batch.index.length;
-    parts.push(noGrad(() => model.forward(new Tensor(batch.x, [rows, window, features]))).data);
-  }
+  const parts = [...predictBatches(model, source, indices)].map((p) => p.output);
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -161,20 +147,6 @@ function predict(
     at += p.length;
   }
   return out;
-}
-
-/** The most recent `max` of `indices` (the objective's bound on the cost of a fit). */
-const recent = (indices: Int32Array, max: number): Int32Array =>
-  indices.subarray(Math.max(0, indices.length - max));
-
-function ioOf(dataset: Dataset, config: ResolvedConfig, trainIndices: Int32Array): ModelIo {
-  const head = config.dataset.target.kind;
-  return {
-    window: dataset.samples.window,
-    features: dataset.featureNames.length,
-    head,
-    returnScale: head === "classification" ? 1 : returnScaleOf(dataset.samples.yReg, trainIndices),
-  };
 }
 
 /** One fold's test block: what the candidates predict and what their blend is scored against. */
@@ -196,10 +168,10 @@ async function outOfFold(
   for (let k = 0; k < count; k++) {
     const source = dataset.fold(k);
     const batch = source.batch(source.testIndices);
-    const io = ioOf(
+    const io = foldIo(
       dataset,
       configOf(options, candidates[0] as FrozenTrial),
-      recent(source.trainIndices, options.maxTrainSamples),
+      recentSamples(source.trainIndices, options.maxTrainSamples),
     );
     folds.push({ io, yReg: batch.yReg, yCls: batch.yCls });
   }
@@ -216,7 +188,7 @@ async function outOfFold(
         trial,
         definition,
         source,
-        recent(source.trainIndices, options.maxTrainSamples),
+        recentSamples(source.trainIndices, options.maxTrainSamples),
         new Int32Array(0),
       );
       perFold.push(predict(definition, weights, source, source.testIndices));
@@ -276,16 +248,12 @@ export async function optimizeEnsemble(options: EnsembleOptions): Promise<Ensemb
 
   const config = configOf(options, first);
   const candles = await options.loadSeries(options.symbol);
-  const dataset = buildDataset(candles, computeFeatures(candles, config.features), config.dataset);
-  if (dataset.folds.length === 0) {
-    throw new CryptomlError(
-      "CONFIG_INVALID",
-      "ensemble optimisation needs walk-forward folds, and dataset.walk_forward.folds is 0",
-      {
-        hint: "set dataset.walk_forward.folds to the value the study was tuned with",
-      },
-    );
-  }
+  const dataset = buildFoldedDataset(
+    candles,
+    config,
+    "ensemble optimisation",
+    "set dataset.walk_forward.folds to the value the study was tuned with",
+  );
   const { predictions, folds } = await outOfFold(options, dataset, candidates, log);
   const selection = greedyEnsembleSelection({
     candidates: predictions,
@@ -304,8 +272,8 @@ export async function optimizeEnsemble(options: EnsembleOptions): Promise<Ensemb
 
   // The final members: each trained on the chronological split's training part, as `cryptoml train` would.
   const source = dataset.split.source;
-  const trainIndices = recent(source.trainIndices, options.maxTrainSamples);
-  const io = ioOf(dataset, config, trainIndices);
+  const trainIndices = recentSamples(source.trainIndices, options.maxTrainSamples);
+  const io = foldIo(dataset, config, trainIndices);
   const definitions: ModelDefinition[] = [];
   const memberWeights: NamedWeights[] = [];
   for (const [i, { trial }] of chosen.entries()) {

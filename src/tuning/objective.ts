@@ -8,15 +8,14 @@
 import type { ResolvedConfig } from "../config/index.js";
 import { CryptomlError } from "../core/errors.js";
 import type { CandleSeries } from "../data/candles.js";
-import { buildDataset, type Dataset } from "../datasets/index.js";
-import { computeFeatures } from "../features/index.js";
-import type { ModelIo, ModelName } from "../models/definition.js";
+import type { Dataset } from "../datasets/index.js";
+import type { ModelName } from "../models/definition.js";
 import { defineModel } from "../models/registry.js";
 import { CallbackError } from "../training/callbacks/dispatcher.js";
 import type { Callback } from "../training/callbacks/types.js";
-import { returnScaleOf } from "../training/run/prepare.js";
-import { Trainer } from "../training/trainer.js";
+import type { Trainer } from "../training/trainer.js";
 import { TrialPruned } from "./errors.js";
+import { buildFoldedDataset, foldIo, foldTrainer, recentSamples } from "./fold-fit.js";
 import { applyParams, searchSpaceOf } from "./space.js";
 import type { Trial } from "./trial.js";
 import type { StudyDirection } from "./types.js";
@@ -57,16 +56,12 @@ function datasetCache(options: ModelObjectiveOptions) {
       candles = await options.loadSeries(symbol);
       series.set(symbol, candles);
     }
-    const dataset = buildDataset(candles, computeFeatures(candles, config.features), config.dataset);
-    if (dataset.folds.length === 0) {
-      throw new CryptomlError(
-        "CONFIG_INVALID",
-        "tuning needs walk-forward folds, and dataset.walk_forward.folds is 0",
-        {
-          hint: "set dataset.walk_forward.folds to 2 or more in training.yaml",
-        },
-      );
-    }
+    const dataset = buildFoldedDataset(
+      candles,
+      config,
+      "tuning",
+      "set dataset.walk_forward.folds to 2 or more in training.yaml",
+    );
     built.set(key, dataset);
     return dataset;
   };
@@ -87,18 +82,8 @@ export function modelObjective(options: ModelObjectiveOptions): (trial: Trial) =
       const folds = Math.min(options.folds ?? dataset.folds.length, dataset.folds.length);
       for (let k = 0; k < folds; k++) {
         const source = dataset.fold(k);
-        const trainIndices = source.trainIndices.subarray(
-          Math.max(0, source.trainIndices.length - options.maxTrainSamples),
-        );
-        const io: ModelIo = {
-          window: dataset.samples.window,
-          features: dataset.featureNames.length,
-          head: config.dataset.target.kind,
-          returnScale:
-            config.dataset.target.kind === "classification"
-              ? 1
-              : returnScaleOf(dataset.samples.yReg, trainIndices),
-        };
+        const trainIndices = recentSamples(source.trainIndices, options.maxTrainSamples);
+        const io = foldIo(dataset, config, trainIndices);
         const definition = defineModel(options.model, config.models, io);
         const done = [...scores];
         // After every epoch: report the mean over the folds so far (this fold at its current epoch).
@@ -113,21 +98,10 @@ export function modelObjective(options: ModelObjectiveOptions): (trial: Trial) =
               throw new TrialPruned(`pruned at ${symbol} fold ${k}, epoch ${snapshot.epoch}`);
           },
         };
-        const training = config.training;
         let result: Awaited<ReturnType<Trainer["fit"]>>;
         try {
-          result = await new Trainer({
-            epochs: options.epochs,
-            batchSize: training.batch_size,
-            seed: training.seed + trial.number,
-            optimizer: {
-              kind: training.optimizer,
-              lr: training.learning_rate,
-              weightDecay: training.weight_decay,
-            },
-            gradientClip: training.gradient_clip,
+          result = await foldTrainer(config, trial.number, options.epochs, {
             callbacks: [reporter],
-            checkpointDir: "",
             ...(options.signal === undefined ? {} : { signal: options.signal }),
           }).fit(definition, { source, trainIndices, validationIndices: source.testIndices });
         } catch (error) {

@@ -6,7 +6,6 @@ import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { ResolvedConfig } from "../../config/index.js";
 import { Rng } from "../../engine/random.js";
-import { noGrad, Tensor } from "../../engine/tensor.js";
 import type { ForecastModel, ModelDefinition, ModelIo } from "../../models/definition.js";
 import {
   createModel,
@@ -23,6 +22,7 @@ import { ProgressDisplay } from "../callbacks/progress.js";
 import { LocalCheckpointIO } from "../checkpoint/local.js";
 import type { CheckpointState } from "../checkpoint/state.js";
 import { EvaluationAccumulator } from "../metrics.js";
+import { predictBatches } from "../predict.js";
 import type { MetricsLogger } from "../trainer.js";
 import { type FitStatus, Trainer, type TrainingData } from "../trainer.js";
 import { TRAINER_STATE_KEY } from "../trainer-state.js";
@@ -77,12 +77,9 @@ export async function elapsedInCheckpoint(runDir: RunDirectory, job: string): Pr
 
 /** Validation loss, MAE and directional accuracy of a model (evaluation mode) on `data`. */
 export function evaluate(model: ForecastModel, data: TrainingData, batchSize = 512) {
-  const { window, features } = model.definition.io;
   const accumulator = new EvaluationAccumulator(model.definition.io);
-  for (const batch of data.source.batches(data.validationIndices, batchSize)) {
-    const rows = batch.index.length;
-    const pred = noGrad(() => model.forward(new Tensor(batch.x, [rows, window, features])));
-    accumulator.add(pred.data, batch.yReg, batch.yCls);
+  for (const { batch, output } of predictBatches(model, data.source, data.validationIndices, batchSize)) {
+    accumulator.add(output, batch.yReg, batch.yCls);
   }
   return accumulator.result();
 }
