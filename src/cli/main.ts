@@ -1,9 +1,12 @@
 import { Command, CommanderError } from "commander";
 import { CryptomlError, isCryptomlError } from "../core/errors.js";
+import { registerAnalyzeCommands } from "./commands/analyze.js";
 import { registerBacktestCommands } from "./commands/backtest.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerDataCommands } from "./commands/data.js";
 import { registerDatasetCommands } from "./commands/dataset.js";
+import { registerMonitorCommands } from "./commands/monitor.js";
+import { registerMonitoringCommands } from "./commands/monitoring.js";
 import { registerTrackingCommands } from "./commands/tracking.js";
 import { registerTrainCommands } from "./commands/train.js";
 import { registerTuneCommands } from "./commands/tune.js";
@@ -35,6 +38,9 @@ function buildProgram(
   registerTrackingCommands(program, getContext);
   registerTuneCommands(program, getContext);
   registerBacktestCommands(program, getContext);
+  registerMonitorCommands(program, getContext);
+  registerMonitoringCommands(program, getContext);
+  registerAnalyzeCommands(program, getContext);
   program.addHelpText("after", () => `\nEvery command:\n${listCommands(program).join("\n")}\n`);
   return program;
 }

@@ -1,0 +1,5 @@
+import type { Command } from "commander";
+import type { CliContext } from "../context.js";
+
+// Placeholder while the command is being written; replaced in the same change.
+export function registerMonitoringCommands(_program: Command, _getContext: () => CliContext): void {}
