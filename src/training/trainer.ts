@@ -18,6 +18,7 @@ import {
 import type { CheckpointIO } from "./checkpoint/io.js";
 import { LocalCheckpointIO } from "./checkpoint/local.js";
 import { CHECKPOINT_VERSION, type CheckpointState } from "./checkpoint/state.js";
+import { EpochTiming, timedCheckpointIO } from "./epoch-timing.js";
 import { EvaluationAccumulator, epochOrder } from "./metrics.js";
 import { createStepEngine } from "./step-engine/factory.js";
 import type { OptimizerSettings, StepEngine, StepEngineFactory } from "./step-engine/types.js";
@@ -69,6 +70,16 @@ export interface TrainerOptions {
   readonly engineFactory?: StepEngineFactory;
   /** Start from these weights instead of the seeded initialisation (an ensemble's trained members). */
   readonly initialWeights?: CheckpointState["weights"];
+  /** Told of events that are not hooks (monitoring counts them); must not throw. */
+  readonly observer?: TrainerObserver;
+}
+
+/** Notifications for observers such as the Prometheus exporter; called synchronously. */
+export interface TrainerObserver {
+  /** A checkpoint file was written (by any callback, through the run's CheckpointIO). */
+  checkpointWritten?(path: string): void;
+  /** A step's loss or gradient was non-finite; the update was refused and the fit stops as diverged. */
+  nonFinite?(loss: number, gradNorm: number): void;
 }
 
 /** How a fit ended. */
@@ -162,6 +173,7 @@ export class Trainer {
     const elapsed = (): number => state.elapsedMs + (this.#clock() - startedAt);
     let stepMetrics: Record<string, number> = {};
     let lastYield = performance.now();
+    const timing = new EpochTiming();
 
     const snapshot = (metrics: Record<string, number>): TrainingSnapshot =>
       createSnapshot({
@@ -174,8 +186,11 @@ export class Trainer {
         ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
       });
     const capture = (): CheckpointState => {
+      const t0 = performance.now();
       options.logger?.flush?.();
-      return captureState();
+      const captured = captureState();
+      timing.add("checkpoint", performance.now() - t0);
+      return captured;
     };
     const captureState = (): CheckpointState => ({
       version: CHECKPOINT_VERSION,
@@ -200,7 +215,7 @@ export class Trainer {
     });
     const context: TrainerContext = {
       captureCheckpoint: capture,
-      io: options.checkpointIO ?? new LocalCheckpointIO(),
+      io: timedCheckpointIO(options.checkpointIO ?? new LocalCheckpointIO(), timing, options.observer),
       checkpointDir: options.checkpointDir,
       log: options.log ?? (() => {}),
     };
@@ -240,7 +255,7 @@ export class Trainer {
       hook: "onStepEnd" | "onValidationEnd" | "onEpochEnd",
       m: Record<string, number>,
     ) => {
-      const stop = await dispatcher.dispatch(hook, snapshot(m));
+      const stop = await timing.time("callbacks", () => dispatcher.dispatch(hook, snapshot(m)));
       if (stop !== undefined && status === "completed") stopWith("stopped", stop.reason);
       return stop !== undefined;
     };
@@ -265,14 +280,18 @@ export class Trainer {
         while (state.positionInEpoch < batchesPerEpoch) {
           const from = state.positionInEpoch * options.batchSize;
           const indices = order.subarray(from, from + options.batchSize);
+          const tData = performance.now();
           const batch = data.source.batch(indices);
           requireFinite(batch.x, batch.index, batch.shape);
           const targets = packTargets(batch.yReg, batch.yCls, definition.io);
           const t0 = performance.now();
+          timing.add("data", t0 - tData);
           lastLearningRate = engine.lr;
           const result = await engine.step(batch.x, targets, indices.length);
           const computeMs = performance.now() - t0;
+          timing.add("compute", computeMs);
           if (!result.applied) {
+            options.observer?.nonFinite?.(result.loss, result.gradNorm);
             stopWith(
               "diverged",
               `non-finite ${Number.isFinite(result.loss) ? `gradient norm (${result.gradNorm})` : `loss (${result.loss})`} at epoch ${state.epoch}, batch ${state.positionInEpoch} (step ${state.step + 1}); the update was not applied and the last good weights are kept`,
@@ -291,12 +310,14 @@ export class Trainer {
             grad_norm: result.gradNorm,
             samples_per_s: computeMs > 0 ? (indices.length * 1000) / computeMs : 0,
           };
+          const tLog = performance.now();
           await options.logger?.log({
             scope: "step",
             step: state.step,
             epoch: state.epoch,
             metrics: stepMetrics,
           });
+          timing.add("logging", performance.now() - tLog);
           // The engine's steps resolve as microtasks; give timers, I/O (tracking uploads) and signal
           // handlers (Ctrl-C) a turn of the event loop at least every YIELD_EVERY_MS.
           if (performance.now() - lastYield >= YIELD_EVERY_MS) {
@@ -310,12 +331,14 @@ export class Trainer {
           }
         }
         if (stopped) break;
+        const validation = await timing.time("validation", () => this.#validate(engine, definition, data));
         const epochMetrics = {
           train_loss: state.epochLossSum / state.epochRows,
-          ...(await this.#validate(engine, definition, data)),
+          ...validation,
           lr: lastLearningRate,
           samples_per_s: state.epochComputeMs > 0 ? (state.epochRows * 1000) / state.epochComputeMs : 0,
           epoch_time_s: state.epochComputeMs / 1000,
+          ...timing.take(),
         };
         state.epochDone = true;
         state.history.push(epochMetrics);

@@ -27,6 +27,7 @@ import type { MetricsLogger } from "../trainer.js";
 import { type FitStatus, Trainer, type TrainingData } from "../trainer.js";
 import { TRAINER_STATE_KEY } from "../trainer-state.js";
 import type { JobPlan } from "./jobs.js";
+import type { JobMonitorFactory } from "./monitor.js";
 import type { RunDirectory } from "./run-dir.js";
 
 export interface JobInputs {
@@ -44,6 +45,8 @@ export interface JobInputs {
   readonly resume: boolean;
   /** The job's tracking run, when tracking is on. */
   readonly tracking?: JobTracking;
+  /** Watches the job (the Prometheus exporter), when monitoring is on. */
+  readonly monitor?: JobMonitorFactory;
 }
 
 export interface JobOutcome {
@@ -158,7 +161,15 @@ export async function runJob(inputs: JobInputs): Promise<JobOutcome> {
     ...(training.checkpoint_every_minutes > 0 ? { everyMinutes: training.checkpoint_every_minutes } : {}),
   });
   const batchesPerEpoch = Math.ceil(data.trainIndices.length / training.batch_size);
+  const monitor = inputs.monitor?.({
+    key: plan.key,
+    model: plan.model,
+    symbols: plan.symbols,
+    batchSize: training.batch_size,
+    trainRows: data.trainIndices.length,
+  });
   const callbacks = [
+    ...(monitor?.callbacks ?? []),
     ...(training.early_stopping_patience > 0
       ? [new EarlyStopping({ monitor: "val_loss", mode: "min", patience: training.early_stopping_patience })]
       : []),
@@ -195,10 +206,18 @@ export async function runJob(inputs: JobInputs): Promise<JobOutcome> {
     metadata: { job: plan.key, symbols: plan.symbols.join(",") },
     log,
     ...(initialWeights === undefined ? {} : { initialWeights }),
+    ...(monitor === undefined ? {} : { observer: monitor.observer }),
   });
   if (resumeFrom !== undefined)
     log(`${plan.key}: resuming at epoch ${resumeFrom.epoch}, step ${resumeFrom.step}`);
-  const result = await trainer.fit(definition, data, resumeFrom);
+  let result: Awaited<ReturnType<Trainer["fit"]>>;
+  try {
+    result = await trainer.fit(definition, data, resumeFrom);
+  } catch (error) {
+    monitor?.finished("failed", (error as Error).message);
+    throw error;
+  }
+  monitor?.finished(result.status, result.reason);
 
   // The best checkpoint's weights become the job's model; without one (no epoch finished) the last good weights.
   const model = createModel(definition, new Rng(training.seed));

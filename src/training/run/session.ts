@@ -13,6 +13,7 @@ import type { TrackingClient } from "../../tracking/client.js";
 import { flattenParams, type TrackerOptions, TrainingTracker } from "../../tracking/training.js";
 import { elapsedInCheckpoint, type JobOutcome, runJob } from "./fit-job.js";
 import { type JobPlan, planJobs, shareOfBudget } from "./jobs.js";
+import type { JobMonitorFactory } from "./monitor.js";
 import { poolTrainingData } from "./pooled.js";
 import { type PreparedSymbol, prepareSymbol } from "./prepare.js";
 import { type JobRecord, RunDirectory, type RunManifest } from "./run-dir.js";
@@ -32,6 +33,8 @@ export interface TrainRunOptions {
   readonly clock?: () => number;
   /** Record the run in experiment tracking (docs/tracking.md); absent = not tracked. */
   readonly tracking?: { readonly client: TrackingClient; readonly options: TrackerOptions };
+  /** Watches each job (the Prometheus exporter); absent = not monitored. */
+  readonly monitor?: JobMonitorFactory;
 }
 
 /** The part of each job's share kept for what follows training: a last validation, saving the model. */
@@ -83,7 +86,7 @@ export async function startTrainingRun(options: TrainRunOptions): Promise<RunSum
  */
 export async function resumeTrainingRun(
   path: string,
-  options: Pick<TrainRunOptions, "loadSeries" | "signal" | "log" | "clock" | "tracking">,
+  options: Pick<TrainRunOptions, "loadSeries" | "signal" | "log" | "clock" | "tracking" | "monitor">,
 ): Promise<RunSummary> {
   const runDir = await RunDirectory.open(path);
   const saved = await runDir.readJson<SavedRun>("config.json");
@@ -105,7 +108,7 @@ async function continueRun(
   runDir: RunDirectory,
   saved: SavedRun,
   manifest: RunManifest,
-  options: Pick<TrainRunOptions, "loadSeries" | "signal" | "log" | "clock" | "tracking">,
+  options: Pick<TrainRunOptions, "loadSeries" | "signal" | "log" | "clock" | "tracking" | "monitor">,
 ): Promise<RunSummary> {
   const clock = options.clock ?? Date.now;
   const plans = planJobs(saved.symbols, saved.model, saved.config.models.ensemble.members, saved.pooled);
@@ -196,6 +199,7 @@ async function continueRun(
         log: options.log,
         resume: resuming,
         ...(tracking === undefined ? {} : { tracking }),
+        ...(options.monitor === undefined ? {} : { monitor: options.monitor }),
       });
     } catch (error) {
       record.elapsedMs += clock() - jobStart;
