@@ -3,9 +3,11 @@
  * user attributes, so every worker process files its trials under it), one child run per finished
  * trial with its parameters, its value, and its intermediate values as a metric history.
  */
+
 import type { TrackingClient } from "../tracking/client.js";
 import type { RunStatus } from "../tracking/types.js";
 import type { Study } from "./study.js";
+import { BACKTEST_ATTR, summaryMetrics } from "./trading-objective.js";
 import type { FrozenTrial } from "./types.js";
 
 const PARENT_ATTR = "cryptoml:tracking_run";
@@ -66,6 +68,9 @@ export function trackTrials(
     if (trial.state === "COMPLETE" && value !== undefined && Number.isFinite(value)) {
       metrics.push({ key: metric, value, step: 0, timestamp: now });
     }
+    // A trading objective leaves the trial's backtest means (Sharpe, return, drawdown, hit rate) on it.
+    for (const m of summaryMetrics(trial.userAttrs[BACKTEST_ATTR]))
+      metrics.push({ ...m, step: 0, timestamp: now });
     await client.logBatch(runId, {
       params: Object.entries(params).map(([key, v]) => ({ key, value: v })),
       metrics: metrics.filter((m) => Number.isFinite(m.value)),

@@ -9,9 +9,11 @@ import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
 import { parseSymbols } from "../../data/symbols.js";
 import { optimizeEnsemble } from "../../tuning/ensemble.js";
 import type { ObjectiveMetric } from "../../tuning/objective.js";
+import { objectiveLabel, type StudyObjective, studyObjective } from "../../tuning/objective-study.js";
 import { applyParams } from "../../tuning/space.js";
 import { openStorage } from "../../tuning/storages/open.js";
 import { Study } from "../../tuning/study.js";
+import { BACKTEST_ATTR } from "../../tuning/trading-objective.js";
 import { type CliContext, print } from "../context.js";
 import { readStoredSeries } from "./data.js";
 
@@ -26,6 +28,7 @@ export async function showStudy(
   try {
     const study = await Study.load({ storage, studyName: options.study });
     const trials = await study.trials;
+    const objective = studyObjective((await storage.getStudy(study.studyId)).userAttrs);
     if (options.json)
       return print(
         ctx.stdout,
@@ -35,15 +38,16 @@ export async function showStudy(
           2,
         ),
       );
-    const lines = trials.map(
-      (t) =>
-        `${String(t.number).padStart(4)}  ${t.state.padEnd(8)}  ${t.values?.[0]?.toFixed(5) ?? "-"}  ${JSON.stringify(t.params)}`,
-    );
+    const lines = trials.map((t) => {
+      const reason = t.state === "FAIL" ? t.systemAttrs.fail_reason : undefined;
+      return `${String(t.number).padStart(4)}  ${t.state.padEnd(8)}  ${t.values?.[0]?.toFixed(5) ?? "-"}  ${JSON.stringify(t.params)}${typeof reason === "string" ? `  ${reason}` : ""}`;
+    });
     print(
       ctx.stdout,
-      [`study ${options.study} (${study.direction}): ${JSON.stringify(summarise(trials))}`, ...lines].join(
-        "\n",
-      ),
+      [
+        `study ${options.study} (objective ${describeObjective(objective)}, ${study.direction}): ${JSON.stringify(summarise(trials))}`,
+        ...lines,
+      ].join("\n"),
     );
   } finally {
     await storage.close();
@@ -58,10 +62,16 @@ export async function bestOfStudy(
   try {
     const study = await Study.load({ storage, studyName: options.study });
     const best = await study.bestTrial;
-    const meta = (await storage.getStudy(study.studyId)).userAttrs.cryptoml as
-      | { model?: ModelName }
-      | undefined;
-    print(ctx.stdout, `best: trial ${best.number} value ${best.values?.[0]} ${JSON.stringify(best.params)}`);
+    const userAttrs = (await storage.getStudy(study.studyId)).userAttrs;
+    const meta = userAttrs.cryptoml as { model?: ModelName } | undefined;
+    const objective = studyObjective(userAttrs);
+    const backtest = best.userAttrs[BACKTEST_ATTR];
+    print(
+      ctx.stdout,
+      `objective: ${describeObjective(objective)} (${study.direction})\n` +
+        `best: trial ${best.number} ${objectiveLabel(objective)}=${best.values?.[0]} ${JSON.stringify(best.params)}` +
+        (backtest === undefined ? "" : `\nbacktest (mean over folds): ${JSON.stringify(backtest)}`),
+    );
     if (options.export === undefined) return;
     if (meta?.model === undefined)
       throw new CryptomlError(
@@ -110,7 +120,8 @@ export async function ensembleOfStudy(ctx: CliContext, options: TuneOptions & { 
   const storage = await openStorage(options.storage);
   try {
     const study = await Study.load({ storage, studyName: options.study });
-    const meta = (await storage.getStudy(study.studyId)).userAttrs.cryptoml as
+    const userAttrs = (await storage.getStudy(study.studyId)).userAttrs;
+    const meta = userAttrs.cryptoml as
       | {
           model?: ModelName;
           symbols?: string[];
@@ -120,6 +131,12 @@ export async function ensembleOfStudy(ctx: CliContext, options: TuneOptions & { 
           maxTrainSamples?: number;
         }
       | undefined;
+    if (studyObjective(userAttrs)?.objective === "sharpe") {
+      throw new UsageError(
+        `study ${options.study} was tuned with --objective sharpe; tune ensemble blends on a validation metric`,
+        { hint: "ensemble a study tuned with --objective loss (the default)" },
+      );
+    }
     if (meta?.model === undefined || meta.symbols === undefined || meta.metric === undefined) {
       throw new CryptomlError(
         "NOT_FOUND",
@@ -166,4 +183,14 @@ export async function ensembleOfStudy(ctx: CliContext, options: TuneOptions & { 
   } finally {
     await storage.close();
   }
+}
+
+/** "sharpe (fee 10 bps, slippage 5 bps)", "loss: val_loss", or "not recorded" for a foreign study. */
+function describeObjective(objective: StudyObjective | undefined): string {
+  if (objective === undefined) return "not recorded";
+  if (objective.objective === "sharpe") {
+    const costs = objective.costs;
+    return `sharpe${costs === undefined ? "" : ` (fee ${costs.feeBps} bps, slippage ${costs.slippageBps} bps)`}`;
+  }
+  return `loss: ${objective.metric ?? "?"}`;
 }

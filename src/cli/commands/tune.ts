@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import type { CostModel } from "../../backtest/types.js";
 import { loadConfig, type ResolvedConfig } from "../../config/index.js";
 import { MODEL_NAMES, type ModelName } from "../../config/schema/models.js";
 import { CryptomlError, UsageError } from "../../core/errors.js";
@@ -14,7 +15,19 @@ import { parseSymbols } from "../../data/symbols.js";
 import { openTracking, trackingUri } from "../../tracking/open.js";
 import { formatDuration } from "../../training/duration.js";
 import { TrialPruned } from "../../tuning/errors.js";
-import { modelObjective, OBJECTIVE_METRICS, type ObjectiveMetric } from "../../tuning/objective.js";
+import {
+  modelObjective,
+  OBJECTIVE_KINDS,
+  OBJECTIVE_METRICS,
+  type ObjectiveMetric,
+  objectiveDirection,
+} from "../../tuning/objective.js";
+import {
+  objectiveLabel,
+  parseObjective,
+  requireSameObjective,
+  STUDY_META_ATTR,
+} from "../../tuning/objective-study.js";
 import {
   HyperbandPruner,
   MedianPruner,
@@ -27,6 +40,7 @@ import { TPESampler } from "../../tuning/samplers/tpe.js";
 import { openStorage } from "../../tuning/storages/open.js";
 import { Study } from "../../tuning/study.js";
 import { studyRun, trackTrials } from "../../tuning/tracking.js";
+import { DEFAULT_TUNING_COSTS } from "../../tuning/trading-objective.js";
 import type { FrozenTrial, Pruner, Sampler, TrialState } from "../../tuning/types.js";
 import { type CliContext, print } from "../context.js";
 import { readStoredSeries } from "./data.js";
@@ -43,6 +57,9 @@ export interface TuneOptions {
   trials: string;
   timeout?: string;
   metric: string;
+  objective: string;
+  feeBps: string;
+  slippageBps: string;
   epochs: string;
   folds?: string;
   maxTrainSamples: string;
@@ -63,6 +80,21 @@ export function positiveInt(flag: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value} must be an integer >= 1`);
   return n;
+}
+
+function nonNegative(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new UsageError(`${flag} ${value} must be a number >= 0`, { hint: `${flag} 10 is 0.1% per side` });
+  return n;
+}
+
+/** The `--objective sharpe` backtests' costs from `--fee-bps` and `--slippage-bps`. */
+function tradingCosts(options: TuneOptions): CostModel {
+  return {
+    feeBps: nonNegative("--fee-bps", options.feeBps),
+    slippageBps: nonNegative("--slippage-bps", options.slippageBps),
+  };
 }
 
 function makePruner(name: string): Pruner {
@@ -109,15 +141,18 @@ async function work(
       hint: `use one of ${Object.keys(OBJECTIVE_METRICS).join(", ")}`,
     });
   }
+  const objectiveKind = parseObjective(options.objective);
+  const costs = tradingCosts(options);
   const symbols = parseSymbols(options.symbols ?? config.data.symbols);
   const total = positiveInt("--trials", options.trials);
   const studyName = options.study ?? `${model}-${symbols.join("-")}`;
   const storage = await openStorage(options.storage);
+  await requireSameObjective(storage, studyName, objectiveKind, metric);
   const seed = options.seed === undefined ? undefined : Number(options.seed);
   const study = await Study.create({
     storage,
     studyName,
-    direction: OBJECTIVE_METRICS[metric],
+    direction: objectiveDirection(objectiveKind, metric),
     sampler: makeSampler(
       options.sampler,
       seed === undefined ? undefined : seed + process.pid * (options.worker ? 1 : 0),
@@ -126,10 +161,12 @@ async function work(
     loadIfExists: true,
   });
   // What `tune ensemble` needs to refit trials exactly as the study evaluated them.
-  await study.setUserAttr("cryptoml", {
+  await study.setUserAttr(STUDY_META_ATTR, {
     model,
     symbols,
     metric,
+    objective: objectiveKind,
+    ...(objectiveKind === "sharpe" ? { costs } : {}),
     config: ctx.configDir,
     epochs: positiveInt("--epochs", options.epochs),
     folds: options.folds === undefined ? null : positiveInt("--folds", options.folds),
@@ -143,6 +180,8 @@ async function work(
     symbols,
     loadSeries: (symbol) => readStoredSeries(store, symbol, interval),
     metric,
+    objective: objectiveKind,
+    costs,
     epochs: positiveInt("--epochs", options.epochs),
     ...(options.folds === undefined ? {} : { folds: positiveInt("--folds", options.folds) }),
     maxTrainSamples: positiveInt("--max-train-samples", options.maxTrainSamples),
@@ -154,6 +193,7 @@ async function work(
           trackingUri({ flag: options.trackingUri, env: ctx.env, config: config.tracking.uri }),
           { log },
         );
+  const label = objectiveLabel({ objective: objectiveKind, metric });
   const trackTrial =
     tracking === undefined
       ? undefined
@@ -161,7 +201,7 @@ async function work(
           tracking,
           (await tracking.experiment(config.tracking.experiment_name)).experimentId,
           await studyRun(tracking, study, config.tracking.experiment_name),
-          metric,
+          label,
         );
   const started = Date.now();
   const progress = async (s: Study, trial: FrozenTrial) => {
@@ -171,8 +211,9 @@ async function work(
     const best = complete.length === 0 ? "-" : (await s.bestValue).toFixed(5);
     const perTrial = (Date.now() - started) / Math.max(1, done);
     const value = trial.values?.[0];
+    const reason = trial.state === "FAIL" ? trial.systemAttrs.fail_reason : undefined;
     log(
-      `trial ${trial.number} ${trial.state}${value === undefined ? "" : ` ${metric}=${value.toFixed(5)}`}  done ${done}/${total}  best ${best}  ETA ${formatDuration(Math.max(0, total - done) * perTrial)}`,
+      `trial ${trial.number} ${trial.state}${value === undefined ? "" : ` ${label}=${value.toFixed(5)}`}${typeof reason === "string" ? ` (${reason})` : ""}  done ${done}/${total}  best ${best}  ETA ${formatDuration(Math.max(0, total - done) * perTrial)}`,
     );
     if (done >= total) s.stop();
   };
@@ -201,7 +242,7 @@ async function work(
     });
   }
   await tracking?.close();
-  return { study, storage, studyName, metric };
+  return { study, storage, studyName, metric, objective: objectiveKind, label };
 }
 
 export function summarise(trials: readonly FrozenTrial[]): Record<TrialState, number> {
@@ -224,7 +265,26 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
     .option("--symbols <list>", "comma-separated symbols (default: data.symbols)")
     .option("--trials <n>", "finished trials the study should reach", "20")
     .option("--timeout <seconds>", "start no trial after this long")
-    .option("--metric <name>", `objective: ${Object.keys(OBJECTIVE_METRICS).join(" | ")}`, "val_loss")
+    .option(
+      "--objective <name>",
+      `${OBJECTIVE_KINDS.join(" | ")}: minimise/maximise --metric on the folds' test blocks, or maximise the mean annualised Sharpe ratio of backtests of them`,
+      "loss",
+    )
+    .option(
+      "--metric <name>",
+      `with --objective loss: ${Object.keys(OBJECTIVE_METRICS).join(" | ")}`,
+      "val_loss",
+    )
+    .option(
+      "--fee-bps <bps>",
+      "with --objective sharpe: exchange fee per side, basis points",
+      String(DEFAULT_TUNING_COSTS.feeBps),
+    )
+    .option(
+      "--slippage-bps <bps>",
+      "with --objective sharpe: slippage per side, basis points",
+      String(DEFAULT_TUNING_COSTS.slippageBps),
+    )
     .option("--epochs <n>", "epochs per fold", "2")
     .option("--folds <n>", "use the first N walk-forward folds (default: all)")
     .option("--max-train-samples <n>", "train each fold on its most recent N samples", "20000")
@@ -284,7 +344,7 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
               child.stderr?.on("data", (c: Buffer) => ctx.stderr.write(`[worker ${i + 1}] ${c.toString()}`));
               return new Promise<number | null>((r) => child.on("exit", r));
             });
-      const { study, storage, studyName, metric } = await work(ctx, options, config, log);
+      const { study, storage, studyName, metric, objective, label } = await work(ctx, options, config, log);
       const codes = await Promise.all(workers);
       if (codes.some((c) => c !== 0))
         log(
@@ -297,6 +357,7 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
       const summary = {
         study: studyName,
         storage: options.storage,
+        objective,
         metric,
         direction: study.direction,
         counts,
@@ -309,7 +370,7 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
           ? JSON.stringify(summary, null, 2)
           : `study ${studyName}: ${trials.length} trials (${counts.COMPLETE} complete, ${counts.PRUNED} pruned, ${counts.FAIL} failed)\n` +
               (best
-                ? `best: trial ${best.number} ${metric}=${best.values?.[0]} ${JSON.stringify(best.params)}\n`
+                ? `best: trial ${best.number} ${label}=${best.values?.[0]} ${JSON.stringify(best.params)}\n`
                 : "no complete trial yet\n") +
               `export it: cryptoml tune best --study ${studyName} --storage ${options.storage} --export tuned-config`,
       );
