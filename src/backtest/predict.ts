@@ -5,7 +5,6 @@
  * predicted. The regression column is scaled back to a log return (× io.returnScale) and the logit
  * becomes probabilityUp (sigmoid).
  */
-import { resolve } from "node:path";
 import type { ResolvedConfig } from "../config/index.js";
 import { CryptomlError } from "../core/errors.js";
 import type { CandleSeries } from "../data/candles.js";
@@ -14,7 +13,7 @@ import { sigmoid } from "../models/heads.js";
 import { loadModel } from "../models/registry.js";
 import { predictBatches } from "../training/predict.js";
 import { prepareSymbol } from "../training/run/prepare.js";
-import { RunDirectory } from "../training/run/run-dir.js";
+import type { ModelSource } from "./source.js";
 import type { Prediction } from "./types.js";
 
 /** The part of a run directory's config.json the backtest reads. */
@@ -37,33 +36,16 @@ export interface SymbolPredictions {
   readonly hasProbability: boolean;
 }
 
-export interface OpenedRun {
-  readonly runDir: RunDirectory;
-  readonly saved: SavedRunConfig;
-}
-
-/** Opens a run directory and reads its saved configuration. */
-export async function openRun(path: string): Promise<OpenedRun> {
-  const runDir = await RunDirectory.open(resolve(path));
-  const saved = await runDir.readJson<SavedRunConfig>("config.json");
-  if (saved?.config?.dataset === undefined || !Array.isArray(saved.symbols)) {
-    throw new CryptomlError("DATA_FORMAT", `${runDir.path}/config.json is not a run configuration`, {
-      hint: "pass a run directory written by `cryptoml train`",
-    });
-  }
-  return { runDir, saved };
-}
-
 /** Predicts the test part (or the training part when `inSample`) of one symbol with its saved model. */
 export async function predictSymbol(
-  run: OpenedRun,
+  run: Pick<ModelSource, "saved" | "modelPath">,
   series: CandleSeries,
   inSample: boolean,
   batchSize = 512,
 ): Promise<SymbolPredictions> {
   const { config } = run.saved;
   const prepared = prepareSymbol(series, config.features, config.dataset);
-  const model = await loadModel(run.runDir.modelPath(series.symbol));
+  const model = await loadModel(run.modelPath(series.symbol));
   const io = model.definition.io;
   if (io.window !== prepared.io.window || io.features !== prepared.io.features) {
     throw new CryptomlError(

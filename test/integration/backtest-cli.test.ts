@@ -160,6 +160,43 @@ describe("cryptoml backtest", () => {
     expect(inSample.stderr).toContain("IN-SAMPLE");
   }, 120_000);
 
+  it("backtests a registered model (--model NAME@alias, NAME/version) and a tracked run (--run) like its run directory", async () => {
+    const summary = JSON.parse(await readFile(join(runDir, "summary.json"), "utf8")) as RunSummary;
+    const fromDir = JSON.parse((await backtest(["--json", "--no-track"])).stdout) as ReportJson;
+    const cli = (args: string[]) =>
+      runCli(["--config-dir", CONFIG_DIR, "backtest", "--no-track", ...args], SMALL);
+    const byAlias = await cli(["--model", "cryptoml-ETHUSDT-gru@champion", "--json"]);
+    expect(byAlias.code, byAlias.stderr).toBe(0);
+    expect(byAlias.stderr).toMatch(/backtesting cryptoml-ETHUSDT-gru version 1 \(champion\)/);
+    const eth = JSON.parse(byAlias.stdout) as ReportJson;
+    expect(eth.symbols.map((s) => s.symbol)).toEqual(["ETHUSDT"]);
+    expect(eth.symbols[0]?.metrics).toEqual(fromDir.symbols.find((s) => s.symbol === "ETHUSDT")?.metrics);
+    expect(eth.charts[0]).toContain(join("backtests", "cryptoml-ETHUSDT-gru-v1"));
+    const byVersion = await cli(["--model", "cryptoml-ETHUSDT-gru/1", "--json"]);
+    expect((JSON.parse(byVersion.stdout) as ReportJson).symbols[0]?.metrics).toEqual(eth.symbols[0]?.metrics);
+    const byRun = await cli([
+      "--run",
+      summary.trackingRunId as string,
+      "--json",
+      "--out",
+      join(cwd, "by-run"),
+    ]);
+    expect(byRun.code, byRun.stderr).toBe(0);
+    const all = JSON.parse(byRun.stdout) as ReportJson;
+    expect(all.symbols.map((s) => s.symbol)).toEqual(SYMBOLS);
+    expect(all.portfolio.metrics).toEqual(fromDir.portfolio.metrics);
+
+    const missing = await cli(["--model", "cryptoml-DOGEUSDT-gru"]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/cryptoml-DOGEUSDT-gru/);
+    const noAlias = await cli(["--model", "cryptoml-ETHUSDT-gru@staging"]);
+    expect(noAlias.stderr).toMatch(/has no alias @staging/);
+    const both = await cli(["--model", "cryptoml-ETHUSDT-gru", "--run-dir", runDir]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/only one of --run-dir, --run and --model/);
+    expect((await cli([])).stderr).toMatch(/say which models to backtest/);
+  }, 180_000);
+
   it("a bad strategy is a usage error", async () => {
     const result = await backtest(["--symbols", "BTCUSDT", "--strategy", "martingale"]);
     expect(result.code).toBe(2);

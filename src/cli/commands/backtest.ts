@@ -2,10 +2,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { backtestChart } from "../../backtest/charts.js";
-import { type OpenedRun, openRun, predictSymbol, type SymbolPredictions } from "../../backtest/predict.js";
+import { predictSymbol, type SymbolPredictions } from "../../backtest/predict.js";
 import { backtestPredictions, formatReport, type RunBacktest, reportJson } from "../../backtest/report.js";
+import { type ModelSource, runDirectorySource, trackedSource } from "../../backtest/source.js";
 import { recordBacktest } from "../../backtest/tracking.js";
 import type { StrategySpec } from "../../backtest/types.js";
+import { loadConfig } from "../../config/index.js";
 import { UsageError } from "../../core/errors.js";
 import { parseInterval } from "../../data/intervals.js";
 import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
@@ -15,7 +17,9 @@ import { type CliContext, print } from "../context.js";
 import { readStoredSeries } from "./data.js";
 
 interface BacktestCliOptions {
-  runDir: string;
+  runDir?: string;
+  run?: string;
+  model?: string;
   symbols?: string;
   strategy?: string;
   threshold?: string;
@@ -64,21 +68,23 @@ function withinPeriod(
 async function recordOnRuns(
   ctx: CliContext,
   options: BacktestCliOptions,
-  run: OpenedRun,
+  source: ModelSource,
   report: RunBacktest,
   charts: readonly string[],
   reportFile: string,
   log: (line: string) => void,
 ): Promise<void> {
   if (options.track === false) return;
-  const manifest = await run.runDir.readManifest();
-  const jobs = new Map(manifest.jobs.map((j) => [j.key, j.trackingRunId]));
-  if (![...jobs.values()].some((id) => id !== undefined)) return;
-  const uri = trackingUri({ flag: options.trackingUri, env: ctx.env, config: run.saved.config.tracking.uri });
+  if (!report.symbols.some((s) => source.trackingRunId(s.symbol) !== undefined)) return;
+  const uri = trackingUri({
+    flag: options.trackingUri,
+    env: ctx.env,
+    config: source.saved.config.tracking.uri,
+  });
   const client = await openTracking(uri, { log });
   try {
     for (const [i, s] of report.symbols.entries()) {
-      const runId = jobs.get(s.symbol);
+      const runId = source.trackingRunId(s.symbol);
       if (runId === undefined) continue;
       await recordBacktest(
         client,
@@ -89,6 +95,33 @@ async function recordOnRuns(
       );
       log(`${s.symbol}: results recorded on tracking run ${runId}`);
     }
+  } finally {
+    await client.close();
+  }
+}
+
+/** The models to backtest: exactly one of --run-dir, --run and --model. */
+async function openSource(ctx: CliContext, options: BacktestCliOptions): Promise<ModelSource> {
+  const given = [options.runDir, options.run, options.model].filter((v) => v !== undefined).length;
+  if (given !== 1) {
+    throw new UsageError(
+      given === 0 ? "say which models to backtest" : "give only one of --run-dir, --run and --model",
+      {
+        hint: "--run-dir runs/<id> (a train run's directory), --run RUN_ID (a tracked train or job run) or --model NAME[@alias|/version] (a registered model)",
+      },
+    );
+  }
+  if (options.runDir !== undefined) return runDirectorySource(options.runDir);
+  const { config } = await loadConfig({ configDir: ctx.configDir, env: ctx.env });
+  const client = await openTracking(
+    trackingUri({ flag: options.trackingUri, env: ctx.env, config: config.tracking.uri }),
+    { log: (line) => print(ctx.stderr, line) },
+  );
+  try {
+    return await trackedSource(
+      client,
+      options.model !== undefined ? { model: options.model } : { runId: options.run as string },
+    );
   } finally {
     await client.close();
   }
@@ -126,14 +159,22 @@ export function registerBacktestCommands(program: Command, getContext: () => Cli
   program
     .command("backtest")
     .description("backtest a trained run's models on their test part, per symbol and as a portfolio")
-    .requiredOption("--run-dir <dir>", "run directory written by cryptoml train")
+    .option("--run-dir <dir>", "run directory written by cryptoml train")
+    .option("--run <id>", "a tracked train run (or one job's run) to fetch the models of")
+    .option(
+      "--model <name>",
+      "a registered model: NAME (its champion, else newest), NAME@alias or NAME/version",
+    )
     .option("--symbols <list>", "comma-separated symbols (default: the run's symbols)")
     .option("--strategy <kind>", "sign | long_only | sized (default: sign, or sized for classifiers)")
     .option("--threshold <x>", "dead band on the forecast log return for sign and long_only", undefined)
     .option("--fee-bps <bps>", "exchange fee per side, basis points", "10")
     .option("--slippage-bps <bps>", "slippage per side, basis points", "5")
     .option("--balance <amount>", "starting balance", "10000")
-    .option("--out <dir>", "directory of the SVG charts (default: <run dir>/backtest)")
+    .option(
+      "--out <dir>",
+      "directory of the SVG charts (default: <run dir>/backtest, or backtests/<model>-v<version>)",
+    )
     .option("--json", "print the report as JSON")
     .option("--in-sample", "backtest the training part instead of the test part (not evidence of skill)")
     .option("--from <date>", "only predictions made at or after this UTC date/time (ISO, e.g. 2021-06-01)")
@@ -151,42 +192,61 @@ export function registerBacktestCommands(program: Command, getContext: () => Cli
         slippageBps: parseNumber("--slippage-bps", options.slippageBps, 0),
       };
       const startingBalance = parseNumber("--balance", options.balance, 0, true);
-      const run = await openRun(options.runDir);
-      const { config } = run.saved;
-      const store = new ArrowFileCandleStore(resolve(config.data.store_dir));
-      const interval = parseInterval(config.data.interval);
-      const symbols = options.symbols === undefined ? [...run.saved.symbols] : parseSymbols(options.symbols);
-      const inSample = options.inSample === true;
-      if (inSample) log("IN-SAMPLE: backtesting the training part the models were fitted on");
-      const from = parseDate("--from", options.from);
-      const to = parseDate("--to", options.to);
-      const predicted: SymbolPredictions[] = [];
-      for (const symbol of symbols) {
-        const series = await readStoredSeries(store, symbol, interval);
-        predicted.push(withinPeriod(await predictSymbol(run, series, inSample), from, to));
+      const source = await openSource(ctx, options);
+      try {
+        await backtestSource(ctx, options, source, { costs, startingBalance, log });
+      } finally {
+        await source.close();
       }
-      const strategy = parseStrategy(options, predicted);
-      const report = backtestPredictions(predicted, {
-        runDir: run.runDir.path,
-        strategy,
-        costs,
-        startingBalance,
-      });
-      const outDir = resolve(options.out ?? join(run.runDir.path, "backtest"));
-      await mkdir(outDir, { recursive: true });
-      const label = inSample ? "IN-SAMPLE" : "out of sample";
-      const suffix = inSample ? "-in-sample" : "";
-      const files: string[] = [];
-      for (const [i, s] of report.symbols.entries()) {
-        const series = (predicted[i] as SymbolPredictions).series;
-        const file = join(outDir, `${s.symbol}${suffix}.svg`);
-        await writeFile(file, backtestChart(s, series.open, label));
-        files.push(file);
-      }
-      const json = reportJson(report, files);
-      const reportFile = join(outDir, `report${suffix}.json`);
-      await writeFile(reportFile, `${JSON.stringify(json, null, 2)}\n`);
-      await recordOnRuns(ctx, options, run, report, files, reportFile, log);
-      print(ctx.stdout, options.json ? JSON.stringify(json, null, 2) : formatReport(report, files));
     });
+}
+
+async function backtestSource(
+  ctx: CliContext,
+  options: BacktestCliOptions,
+  source: ModelSource,
+  settings: {
+    costs: { feeBps: number; slippageBps: number };
+    startingBalance: number;
+    log: (line: string) => void;
+  },
+): Promise<void> {
+  const { costs, startingBalance, log } = settings;
+  log(`backtesting ${source.description}`);
+  const { config } = source.saved;
+  const store = new ArrowFileCandleStore(resolve(config.data.store_dir));
+  const interval = parseInterval(config.data.interval);
+  const symbols = options.symbols === undefined ? [...source.symbols] : parseSymbols(options.symbols);
+  const inSample = options.inSample === true;
+  if (inSample) log("IN-SAMPLE: backtesting the training part the models were fitted on");
+  const from = parseDate("--from", options.from);
+  const to = parseDate("--to", options.to);
+  const predicted: SymbolPredictions[] = [];
+  for (const symbol of symbols) {
+    const series = await readStoredSeries(store, symbol, interval);
+    predicted.push(withinPeriod(await predictSymbol(source, series, inSample), from, to));
+  }
+  const strategy = parseStrategy(options, predicted);
+  const report = backtestPredictions(predicted, {
+    runDir: source.description,
+    strategy,
+    costs,
+    startingBalance,
+  });
+  const outDir = resolve(options.out ?? source.defaultOutDir);
+  await mkdir(outDir, { recursive: true });
+  const label = inSample ? "IN-SAMPLE" : "out of sample";
+  const suffix = inSample ? "-in-sample" : "";
+  const files: string[] = [];
+  for (const [i, s] of report.symbols.entries()) {
+    const series = (predicted[i] as SymbolPredictions).series;
+    const file = join(outDir, `${s.symbol}${suffix}.svg`);
+    await writeFile(file, backtestChart(s, series.open, label));
+    files.push(file);
+  }
+  const json = reportJson(report, files);
+  const reportFile = join(outDir, `report${suffix}.json`);
+  await writeFile(reportFile, `${JSON.stringify(json, null, 2)}\n`);
+  await recordOnRuns(ctx, options, source, report, files, reportFile, log);
+  print(ctx.stdout, options.json ? JSON.stringify(json, null, 2) : formatReport(report, files));
 }
