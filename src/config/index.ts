@@ -12,6 +12,7 @@ export {
   type ResolvedConfig,
 } from "./loader.js";
 export {
+  type AlertingConfig,
   CONFIG_FILES,
   type ConfigFileName,
   configSchema,

@@ -144,7 +144,7 @@ describe("broken files: one exact line per problem", () => {
       "top-level-list",
       "monitoring.yaml",
       [
-        ':1 top level must be a mapping of sections (monitoring) (got list [{host: "127.0.0.1"}, {port: 9464}])',
+        ':1 top level must be a mapping of sections (monitoring, alerting) (got list [{host: "127.0.0.1"}, {port: 9464}])',
       ],
     ],
     [

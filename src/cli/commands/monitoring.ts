@@ -1,6 +1,8 @@
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config/index.js";
+import { alertRules } from "../../monitoring/alerts/from-config.js";
+import { durationMs } from "../../monitoring/alerts/labels.js";
 import {
   DEFAULT_ALERTMANAGER_URL,
   DEFAULT_PROMETHEUS_URL,
@@ -8,7 +10,6 @@ import {
   generateFiles,
   writeFiles,
 } from "../../monitoring/generate/index.js";
-import { DEFAULT_RULES } from "../../monitoring/rules/defaults.js";
 import { type CliContext, print } from "../context.js";
 
 interface GenerateCliOptions {
@@ -40,7 +41,10 @@ async function generate(ctx: CliContext, options: GenerateCliOptions): Promise<v
   const monitoring = config.monitoring;
   const outDir = resolve(options.out);
   const files = generateFiles(outDir, {
-    rules: DEFAULT_RULES,
+    rules: await alertRules(config.alerting),
+    groupBy: config.alerting.group_by,
+    groupWaitMs: durationMs(config.alerting.group_wait) ?? 30_000,
+    groupIntervalMs: durationMs(config.alerting.group_interval) ?? 300_000,
     targets: options.target.length > 0 ? options.target : [`${monitoring.host}:${monitoring.port}`],
     scrapeInterval: monitoring.scrape_interval,
     alertmanagerUrl: options.alertmanager,

@@ -3,6 +3,7 @@
  * Every field has a default, so `configSchema.parse({})` is a complete, valid configuration.
  */
 import * as z from "zod";
+import { alertingSchema } from "./alerting.js";
 import { dataSchema } from "./data.js";
 import { datasetSchema } from "./dataset.js";
 import { featuresSchema } from "./features.js";
@@ -22,6 +23,7 @@ export const configSchema = z.strictObject({
   tracking: trackingSchema,
   experiments: experimentsSchema,
   monitoring: monitoringSchema,
+  alerting: alertingSchema,
 });
 
 /** The five configuration files, in the order they are read and reported. */
@@ -47,6 +49,7 @@ export const SECTION_FILES: Readonly<Record<SectionName, ConfigFileName>> = {
   tracking: "experiments.yaml",
   experiments: "experiments.yaml",
   monitoring: "monitoring.yaml",
+  alerting: "monitoring.yaml",
 };
 
 export const SECTION_NAMES = Object.keys(SECTION_FILES) as SectionName[];
@@ -60,6 +63,7 @@ export function sectionsOf(file: ConfigFileName): SectionName[] {
   return SECTION_NAMES.filter((section) => SECTION_FILES[section] === file);
 }
 
+export * from "./alerting.js";
 export * from "./data.js";
 export * from "./dataset.js";
 export * from "./features.js";
