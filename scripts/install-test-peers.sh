@@ -26,6 +26,23 @@ MIN_PYTHON_MINOR=11
 log() { printf '[test:peers] %s\n' "$*"; }
 die() { printf '[test:peers] error: %s\n' "$*" >&2; exit 1; }
 
+# Non-Python peers from Debian: Prometheus (a real server scraping `cryptoml train`, and promtool for the
+# generated rules) and Alertmanager's amtool. Installed when missing and apt-get can run as root; otherwise
+# the tests that need them say so and skip.
+install_debian_peers() {
+  local missing=()
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+  [[ ${#missing[@]} -gt 0 ]] || return 0
+  if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian packages: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    log "missing ${missing[*]} (apt-get install ${missing[*]}): the Prometheus tests will be skipped"
+  fi
+}
+install_debian_peers
+
 # Picks the interpreter that creates the venv: $PEERS_PYTHON, else python3.11, else python3.
 find_python() {
   local candidate
