@@ -34,6 +34,7 @@ import { createSnapshot } from "../training/callbacks/types.js";
 import { MemoryCheckpointIO } from "../training/checkpoint/memory.js";
 import { prepareSymbol } from "../training/run/prepare.js";
 import { Trainer, type TrainingData } from "../training/trainer.js";
+import { fmt, median, numberArg, quantile } from "./stats.js";
 
 const SYMBOL = "BTCUSDT";
 const MODEL = "lstm_attention";
@@ -153,30 +154,6 @@ async function exportedFit(
     await exporter.close();
   }
 }
-
-function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-function numberArg(args: readonly string[], name: string, fallback: number): number {
-  const at = args.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(args[at + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
-  return value;
-}
-
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /**
  * The exporter's own CPU cost, measured in isolation (immune to other processes' load): microseconds of

@@ -27,6 +27,7 @@ import { AsyncRunLogger } from "../tracking/async-logger.js";
 import { TrackingClient } from "../tracking/client.js";
 import { openTrackingStore } from "../tracking/open.js";
 import type { Metric } from "../tracking/types.js";
+import { fmt, numberArg } from "./stats.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const VENV = join(ROOT, ".venv-peers", "bin");
@@ -186,20 +187,10 @@ async function runReference(
   return { ...parsed, process_seconds: (performance.now() - started) / 1000 };
 }
 
-function numberArg(args: readonly string[], name: string, fallback: number): number {
-  const at = args.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(args[at + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} needs a positive integer`);
-  return value;
-}
-
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes("--json");
-  const n = numberArg(args, "--points", 100_000);
+  const n = numberArg(args, "--points", 100_000, true);
   if (!existsSync(join(VENV, "mlflow"))) {
     console.log("bench:tracking: skipped (run `npm run test:peers` to install MLflow into .venv-peers)");
     return;

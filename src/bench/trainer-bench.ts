@@ -33,6 +33,7 @@ import { RunDirectory } from "../training/run/run-dir.js";
 import { dropoutSeed } from "../training/step-engine/types.js";
 import { autoregressiveData } from "../training/testing.js";
 import { Trainer, type TrainingData } from "../training/trainer.js";
+import { fmt, median, numberArg } from "./stats.js";
 
 const MODEL = "lstm_attention";
 const WINDOW = 64;
@@ -129,14 +130,6 @@ async function runTrainer(
   };
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 function maxAbsDiff(a: readonly NamedWeights[], b: readonly NamedWeights[]): number {
   let worst = 0;
   a.forEach((w, i) => {
@@ -150,16 +143,6 @@ function maxAbsDiff(a: readonly NamedWeights[], b: readonly NamedWeights[]): num
   });
   return worst;
 }
-
-function numberArg(args: readonly string[], name: string, fallback: number): number {
-  const at = args.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(args[at + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
-  return value;
-}
-
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -19,6 +19,7 @@ import { TPESampler } from "../tuning/samplers/tpe.js";
 import { InMemoryStorage } from "../tuning/storages/memory.js";
 import { Study } from "../tuning/study.js";
 import type { Trial } from "../tuning/trial.js";
+import { median } from "./stats.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHECKPOINTS = [25, 50, 100, 200] as const;
@@ -96,12 +97,6 @@ async function newStudy(seed: number): Promise<Study> {
     sampler: new TPESampler({ seed }),
     onWarning: () => {},
   });
-}
-
-function median(values: readonly number[]): number {
-  const xs = [...values].sort((a, b) => a - b);
-  const mid = xs.length >> 1;
-  return xs.length % 2 === 1 ? (xs[mid] as number) : ((xs[mid - 1] as number) + (xs[mid] as number)) / 2;
 }
 
 /** Median over seeds of the best value after each checkpoint (as optuna_reference.py's `quality`). */
