@@ -5,11 +5,24 @@ import { strToU8, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { useTempDirs } from "../../test/helpers/temp-dir.js";
 import { importFiles } from "./import.js";
+import type { DataObserver } from "./observer.js";
 import { ArrowFileCandleStore } from "./store/arrow-file-store.js";
+import { MemoryCandleStore } from "./store/memory-store.js";
 
 const tempDir = useTempDirs();
 const RAW_SAMPLE = join(import.meta.dirname, "../../test/fixtures/ADABTC-1m-2021-11-27.csv");
 const sampleLines = readFileSync(RAW_SAMPLE, "utf8").trim().split("\n");
+
+/** An observer that writes down what it is told, one string per call. */
+function recordingObserver(): DataObserver & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    candlesReceived: (symbol, source, count) => calls.push(`candles ${symbol} ${source} ${count}`),
+    stageTimed: (stage, seconds) => calls.push(`${stage} ${seconds >= 0 ? "timed" : "negative"}`),
+    storeOperation: (store, operation) => calls.push(`${store} ${operation}`),
+  };
+}
 
 function csv(dir: string, name: string, lines: string[]): string {
   const path = join(dir, name);
@@ -145,5 +158,36 @@ describe("importFiles", () => {
     );
     expect(readFileSync(file).equals(before)).toBe(true);
     expect((await new ArrowFileCandleStore(storeDir).list()).map((s) => s.rows)).toEqual([10]);
+  });
+
+  it("tells its observer each stage, each store operation and, once stored, the candles per file", async () => {
+    const observer = recordingObserver();
+    const store = new MemoryCandleStore({ observer });
+    const json = join(tempDir(), "ADA_BTC-1m.json");
+    writeFileSync(json, JSON.stringify(sampleLines.map((line) => line.split(",").slice(0, 6).map(Number))));
+    await importFiles([RAW_SAMPLE, json], {
+      storeDir: tempDir(),
+      store,
+      observer,
+      sourceOf: (path, format) => (path === json ? "bundled" : format),
+    });
+    expect(observer.calls).toEqual([
+      "parse timed",
+      "validate timed",
+      "parse timed",
+      "validate timed",
+      "memory read",
+      "memory write",
+      "store timed",
+      "candles ADABTC binance-csv 10",
+      "candles ADABTC bundled 10",
+    ]);
+  });
+
+  it("reports no candles and no store stage when the import fails", async () => {
+    const observer = recordingObserver();
+    const bad = csv(tempDir(), "ADABTC-1m-2021-11-29.csv", [...sampleLines.slice(0, 3), "1637971380000,1,2"]);
+    await expect(importFiles([RAW_SAMPLE, bad], { storeDir: tempDir(), observer })).rejects.toThrow();
+    expect(observer.calls).toEqual(["parse timed", "validate timed"]);
   });
 });

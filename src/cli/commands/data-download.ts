@@ -4,6 +4,7 @@ import { loadConfig } from "../../config/index.js";
 import { UsageError } from "../../core/errors.js";
 import {
   DownloadInterruptedError,
+  type DownloadPlan,
   DownloadProgress,
   type DownloadReport,
   downloadArchives,
@@ -18,7 +19,10 @@ import {
 } from "../../data/download/index.js";
 import { importFiles } from "../../data/import.js";
 import { type Interval, parseInterval } from "../../data/intervals.js";
+import type { DataObserver } from "../../data/observer.js";
+import { dataMetricsObserver } from "../../monitoring/data-metrics.js";
 import { type CliContext, print } from "../context.js";
+import { type MetricsFlags, metricsOptions, serveMetrics } from "./metrics-serving.js";
 
 /** Seams for tests; the real command uses the system clock, SIGINT and real waits. */
 export interface DownloadCommandDeps {
@@ -33,7 +37,7 @@ export interface DownloadCommandDeps {
   readonly progressIntervalMs?: number;
 }
 
-interface RawOptions {
+interface RawOptions extends MetricsFlags {
   symbols?: string;
   interval?: string;
   from?: string;
@@ -52,7 +56,7 @@ export function registerDownloadCommand(
   getContext: () => CliContext,
   deps: DownloadCommandDeps = {},
 ): void {
-  data
+  const download = data
     .command("download")
     .description("download Binance data-dump kline archives (resumable, checksum-verified) and import them")
     .option(
@@ -65,8 +69,8 @@ export function registerDownloadCommand(
     .option("--base-url <url>", "root of the data dump (default: config data.base_url)")
     .option("--out <dir>", "where the archives go (default: config data.download_dir)")
     .option("--no-import", "only download; do not import into the candle store")
-    .option("--concurrency <n>", "parallel downloads", "2")
-    .action(async (options: RawOptions) => runDownload(getContext(), options, deps));
+    .option("--concurrency <n>", "parallel downloads", "2");
+  metricsOptions(download).action(async (options: RawOptions) => runDownload(getContext(), options, deps));
 }
 
 async function runDownload(ctx: CliContext, options: RawOptions, deps: DownloadCommandDeps): Promise<void> {
@@ -85,6 +89,36 @@ async function runDownload(ctx: CliContext, options: RawOptions, deps: DownloadC
   for (const note of plan.notes) print(ctx.stderr, `note: ${note}`);
   print(ctx.stderr, `${plan.archives.length} archive(s) from ${baseUrl} into ${outDir}`);
 
+  const exporter = await serveMetrics(ctx, options, {
+    monitoring: config.monitoring,
+    command: "data download",
+    paths: [outDir, resolve(config.data.store_dir)],
+    log: (line) => print(ctx.stderr, line),
+  });
+  const observer = exporter === undefined ? undefined : dataMetricsObserver(exporter.metrics);
+  try {
+    const report = await downloadWithProgress(ctx, plan, { outDir, baseUrl, concurrency, observer }, deps);
+    printSummary(ctx, report, outDir);
+    if (report.interrupted) {
+      throw new DownloadInterruptedError(`run the same command again to resume: ${resumeCommand(options)}`);
+    }
+    if (options.import && report.verified.length > 0) {
+      await importVerified(ctx, report.verified, config.data.store_dir, interval, observer);
+    }
+    const outcome = downloadOutcomeError(report);
+    if (outcome) throw outcome;
+  } finally {
+    await exporter?.close();
+  }
+}
+
+/** Runs the downloads with a progress display, stopping them on Ctrl-C (SIGINT) or `deps.signal`. */
+async function downloadWithProgress(
+  ctx: CliContext,
+  plan: DownloadPlan,
+  settings: { outDir: string; baseUrl: string; concurrency: number; observer: DataObserver | undefined },
+  deps: DownloadCommandDeps,
+): Promise<DownloadReport> {
   const controller = new AbortController();
   const onSigint = () => {
     print(ctx.stderr, "\ninterrupted: stopping downloads (press Ctrl-C again to quit at once)");
@@ -101,9 +135,7 @@ async function runDownload(ctx: CliContext, options: RawOptions, deps: DownloadC
   let report: DownloadReport;
   try {
     report = await downloadArchives(plan, {
-      outDir,
-      baseUrl,
-      concurrency,
+      ...settings,
       signal,
       retry: deps.retry,
       stallTimeoutMs: deps.stallTimeoutMs,
@@ -114,16 +146,7 @@ async function runDownload(ctx: CliContext, options: RawOptions, deps: DownloadC
     process.removeListener("SIGINT", onSigint);
   }
   progress.finish({ interrupted: report.interrupted });
-  printSummary(ctx, report, outDir);
-
-  if (report.interrupted) {
-    throw new DownloadInterruptedError(`run the same command again to resume: ${resumeCommand(options)}`);
-  }
-  if (options.import && report.verified.length > 0) {
-    await importVerified(ctx, report.verified, config.data.store_dir, interval);
-  }
-  const outcome = downloadOutcomeError(report);
-  if (outcome) throw outcome;
+  return report;
 }
 
 function printSummary(ctx: CliContext, report: DownloadReport, outDir: string): void {
@@ -144,6 +167,7 @@ async function importVerified(
   paths: readonly string[],
   storeDir: string,
   interval: Interval,
+  observer: DataObserver | undefined,
 ) {
   const root = resolve(storeDir);
   print(ctx.stderr, `importing ${paths.length} archive(s) into ${root}`);
@@ -151,6 +175,8 @@ async function importVerified(
     storeDir: root,
     interval,
     onProgress: (message) => print(ctx.stderr, message),
+    observer,
+    sourceOf: () => "binance-data-dump",
   });
   print(ctx.stdout, `imported ${imported.files} file(s) into ${root}`);
   for (const s of imported.series) {
@@ -202,5 +228,7 @@ function resumeCommand(options: RawOptions): string {
   if (options.concurrency !== undefined && options.concurrency !== "2")
     add("--concurrency", options.concurrency);
   if (!options.import) parts.push("--no-import");
+  add("--metrics-port", options.metricsPort);
+  if (options.metrics === false) parts.push("--no-metrics");
   return parts.join(" ");
 }

@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
@@ -11,8 +11,10 @@ import { readCandleFile } from "../../data/readers/index.js";
 import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
 import type { CandleStore } from "../../data/store/candle-store.js";
 import { parseSymbols } from "../../data/symbols.js";
+import { dataMetricsObserver } from "../../monitoring/data-metrics.js";
 import { type CliContext, print } from "../context.js";
 import { registerDownloadCommand } from "./data-download.js";
+import { type MetricsFlags, metricsOptions, serveMetrics } from "./metrics-serving.js";
 
 /** The candles shipped with cryptoml (see data/bundled/README.md), so the main job needs no network. */
 export function bundledDataFiles(): string[] {
@@ -58,37 +60,16 @@ function optionalInterval(value: string | undefined): Interval | undefined {
 export function registerDataCommands(program: Command, getContext: () => CliContext): void {
   const data = program.command("data").description("import, download and inspect market data (candles)");
 
-  data
+  const importCommand = data
     .command("import")
     .description("import Binance CSV/zip, ccxt or REST-klines JSON files into the local candle store")
     .argument("[paths...]", "files to import (.csv, .zip, .json, .json.gz)")
     .option("--symbol <symbol>", "symbol, when the file name does not say (e.g. BTCUSDT)")
     .option("--interval <interval>", "candle interval, when the file name does not say (e.g. 5m)")
-    .option("--bundled", "import the candles bundled with cryptoml (BTC, ETH, ADA against USDT, 5m)")
-    .action(async (paths: string[], options: { symbol?: string; interval?: string; bundled?: boolean }) => {
-      const ctx = getContext();
-      const files = [...paths, ...(options.bundled ? bundledDataFiles() : [])];
-      if (files.length === 0)
-        throw new UsageError("nothing to import", { hint: "name files to import, or pass --bundled" });
-      const store = await storeFor(ctx);
-      const report = await importFiles(files, {
-        storeDir: store.root,
-        store,
-        symbol: options.symbol,
-        interval: optionalInterval(options.interval),
-        onProgress: (message) => print(ctx.stderr, message),
-      });
-      for (const archive of report.unverifiedArchives) {
-        print(ctx.stderr, `warning: ${archive} has no .CHECKSUM beside it; its integrity was not verified`);
-      }
-      print(ctx.stdout, `imported ${report.files} file(s) into ${store.root}`);
-      for (const s of report.series) {
-        print(
-          ctx.stdout,
-          `  ${s.symbol} ${s.interval}: ${s.rows} candles stored (${s.added} added, ${s.replaced} replaced, ${s.unchanged} unchanged)`,
-        );
-      }
-    });
+    .option("--bundled", "import the candles bundled with cryptoml (BTC, ETH, ADA against USDT, 5m)");
+  metricsOptions(importCommand).action(async (paths: string[], options: ImportCommandOptions) =>
+    runImport(getContext(), paths, options),
+  );
 
   data
     .command("inspect")
@@ -126,6 +107,56 @@ export function registerDataCommands(program: Command, getContext: () => CliCont
     });
 
   registerDownloadCommand(data, getContext);
+}
+
+interface ImportCommandOptions extends MetricsFlags {
+  symbol?: string;
+  interval?: string;
+  bundled?: boolean;
+}
+
+async function runImport(ctx: CliContext, paths: string[], options: ImportCommandOptions): Promise<void> {
+  const bundled = options.bundled ? bundledDataFiles() : [];
+  const files = [...paths, ...bundled];
+  if (files.length === 0)
+    throw new UsageError("nothing to import", { hint: "name files to import, or pass --bundled" });
+  const { config } = await loadConfig({ configDir: ctx.configDir, env: ctx.env });
+  const root = resolve(config.data.store_dir);
+  // A missing file fails the import at once with the reader's own error; serving first would put a
+  // `metrics:` line before it for a run that never processes anything.
+  const exporter = files.every((file) => existsSync(file))
+    ? await serveMetrics(ctx, options, {
+        monitoring: config.monitoring,
+        command: "data import",
+        paths: [root],
+        log: (line) => print(ctx.stderr, line),
+      })
+    : undefined;
+  const observer = exporter === undefined ? undefined : dataMetricsObserver(exporter.metrics);
+  const bundledSet = new Set(bundled);
+  try {
+    const report = await importFiles(files, {
+      storeDir: root,
+      store: new ArrowFileCandleStore(root, { observer }),
+      symbol: options.symbol,
+      interval: optionalInterval(options.interval),
+      onProgress: (message) => print(ctx.stderr, message),
+      observer,
+      sourceOf: (path, format) => (bundledSet.has(path) ? "bundled" : format),
+    });
+    for (const archive of report.unverifiedArchives) {
+      print(ctx.stderr, `warning: ${archive} has no .CHECKSUM beside it; its integrity was not verified`);
+    }
+    print(ctx.stdout, `imported ${report.files} file(s) into ${root}`);
+    for (const s of report.series) {
+      print(
+        ctx.stdout,
+        `  ${s.symbol} ${s.interval}: ${s.rows} candles stored (${s.added} added, ${s.replaced} replaced, ${s.unchanged} unchanged)`,
+      );
+    }
+  } finally {
+    await exporter?.close();
+  }
 }
 
 async function inspectTarget(

@@ -7,6 +7,7 @@ import { DataFormatError, NotFoundError, UsageError } from "../../core/errors.js
 import type { CandleSeries } from "../candles.js";
 import { verifyAgainstChecksumFile } from "../checksum.js";
 import type { Interval } from "../intervals.js";
+import { type DataObserver, NO_DATA_OBSERVER, startStage } from "../observer.js";
 import { parseSymbols } from "../symbols.js";
 import { parseBinanceKlineCsv } from "./binance-csv.js";
 import { hintsFromFileName } from "./file-names.js";
@@ -25,6 +26,8 @@ export interface ReadOptions {
   interval?: Interval;
   /** `strict` (default) rejects out-of-order or conflicting rows; `lenient` counts them (for inspection). */
   mode?: "strict" | "lenient";
+  /** Told how long parsing and validating each file took. Default: nobody. */
+  observer?: DataObserver;
 }
 
 export interface ReadResult {
@@ -58,19 +61,24 @@ export async function readCandleFile(path: string, options: ReadOptions = {}): P
   }
   const { symbol, interval } = identify(path, options);
   const mode = options.mode ?? "strict";
+  const observer = options.observer ?? NO_DATA_OBSERVER;
   const finish = (
     source: string,
     format: SourceFormat,
     rows: RawCandle[],
     checksum: ReadResult["checksum"],
-  ) => {
+  ): ReadResult => {
+    const validated = startStage(observer, "validate");
     const { series, report } = normaliseCandles(rows, source, symbol, interval, mode);
+    validated();
     return { source, format, symbol, interval, series, ordering: report, checksum };
   };
-  if (format === "binance-zip") return readZip(path, finish);
+  if (format === "binance-zip") return readZip(path, observer, finish);
+  const parsed = startStage(observer, "parse");
   const bytes = await readFile(path);
   const text = decodeText(path, lower.endsWith(".gz") ? gunzip(path, bytes) : bytes);
   const rows = format === "binance-csv" ? parseBinanceKlineCsv(text, path) : parseJsonCandles(text, path);
+  parsed();
   return [finish(path, format, rows, "not-applicable")];
 }
 
@@ -113,6 +121,7 @@ function identify(path: string, options: ReadOptions): { symbol: string; interva
 
 async function readZip(
   path: string,
+  observer: DataObserver,
   finish: (
     source: string,
     format: SourceFormat,
@@ -122,7 +131,12 @@ async function readZip(
 ): Promise<ReadResult[]> {
   const checksumPath = `${path}.CHECKSUM`;
   const checksum = existsSync(checksumPath) ? "verified" : "absent";
-  if (checksum === "verified") await verifyAgainstChecksumFile(path, checksumPath);
+  if (checksum === "verified") {
+    const verified = startStage(observer, "validate");
+    await verifyAgainstChecksumFile(path, checksumPath);
+    verified();
+  }
+  const parsed = startStage(observer, "parse");
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(await readFile(path));
@@ -133,11 +147,14 @@ async function readZip(
   }
   const csvNames = Object.keys(entries).filter((name) => name.toLowerCase().endsWith(".csv"));
   if (csvNames.length === 0) throw new DataFormatError(path, undefined, "the archive holds no .csv file");
-  return csvNames.map((name) => {
+  const parts = csvNames.map((name) => {
     const source = `${path}!${basename(name)}`;
     const text = decodeText(source, entries[name] as Uint8Array);
-    return finish(source, "binance-zip", parseBinanceKlineCsv(text, source), checksum);
+    return { source, rows: parseBinanceKlineCsv(text, source) };
   });
+  // One parse observation per archive (unzip included), like one per plain file.
+  parsed();
+  return parts.map(({ source, rows }) => finish(source, "binance-zip", rows, checksum));
 }
 
 function gunzip(path: string, bytes: Buffer): Buffer {

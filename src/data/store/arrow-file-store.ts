@@ -19,12 +19,16 @@ import {
   type CandleValueColumn,
 } from "../candles.js";
 import { type Interval, isInterval } from "../intervals.js";
+import { type DataObserver, NO_DATA_OBSERVER } from "../observer.js";
 import { SYMBOL_PATTERN } from "../symbols.js";
-import type { CandleStore, StoredSeriesInfo } from "./candle-store.js";
+import type { CandleStore, CandleStoreOptions, StoredSeriesInfo } from "./candle-store.js";
 import { withFileLock } from "./lock.js";
 
 /** Store format version written into each file's schema metadata; bump on incompatible changes. */
 const FORMAT_VERSION = "1";
+
+/** The `store` label of this store's operations. */
+const STORE_NAME = "arrow-file";
 
 /** snake_case column names, so pandas, polars and DuckDB users see familiar names. */
 const COLUMN_NAMES: Record<CandleValueColumn, string> = {
@@ -46,7 +50,15 @@ const COLUMN_NAMES: Record<CandleValueColumn, string> = {
  * read these files directly.
  */
 export class ArrowFileCandleStore implements CandleStore {
-  constructor(readonly root: string) {}
+  readonly #observer: DataObserver;
+
+  /** `options.observer` hears of each completed read, write (one per series) and list; default nobody. */
+  constructor(
+    readonly root: string,
+    options: CandleStoreOptions = {},
+  ) {
+    this.#observer = options.observer ?? NO_DATA_OBSERVER;
+  }
 
   pathOf(symbol: string, interval: Interval): string {
     // The symbol becomes a directory name: never let it point outside the store.
@@ -65,7 +77,8 @@ export class ArrowFileCandleStore implements CandleStore {
       for (const file of await readdir(join(this.root, symbol.name))) {
         const interval = file.replace(/\.arrow$/, "");
         if (!file.endsWith(".arrow") || !isInterval(interval)) continue;
-        const series = await this.read(symbol.name, interval);
+        // Part of the one list operation, not a read of its own.
+        const series = await this.#readSeries(symbol.name, interval);
         if (series === undefined) continue;
         out.push({
           symbol: symbol.name,
@@ -77,10 +90,17 @@ export class ArrowFileCandleStore implements CandleStore {
         });
       }
     }
+    this.#observer.storeOperation(STORE_NAME, "list");
     return out.sort((a, b) => a.symbol.localeCompare(b.symbol) || a.interval.localeCompare(b.interval));
   }
 
   async read(symbol: string, interval: Interval): Promise<CandleSeries | undefined> {
+    const series = await this.#readSeries(symbol, interval);
+    this.#observer.storeOperation(STORE_NAME, "read");
+    return series;
+  }
+
+  async #readSeries(symbol: string, interval: Interval): Promise<CandleSeries | undefined> {
     const path = this.pathOf(symbol, interval);
     if (!existsSync(path)) return undefined;
     let table: Table;
@@ -127,6 +147,7 @@ export class ArrowFileCandleStore implements CandleStore {
     for (const { temp, target } of staged) await rename(temp, target);
     // The renames are durable only once their directories are synced.
     for (const dir of new Set(staged.map(({ target }) => dirname(target)))) await syncDirectory(dir);
+    for (const _ of staged) this.#observer.storeOperation(STORE_NAME, "write");
   }
 
   /** Temporary files an interrupted import left behind (`<interval>.arrow.<pid>.tmp`); callers hold the lock. */

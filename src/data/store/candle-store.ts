@@ -1,5 +1,6 @@
 import type { CandleSeries } from "../candles.js";
 import type { Interval } from "../intervals.js";
+import type { DataObserver } from "../observer.js";
 
 /** One stored series, as listed without reading its candles. */
 export interface StoredSeriesInfo {
@@ -28,4 +29,10 @@ export interface CandleStore {
   replace(series: readonly CandleSeries[]): Promise<void>;
   /** Runs `work` while holding the store's writer lock (one writer across processes). */
   withWriteLock<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/** Options every store constructor takes. */
+export interface CandleStoreOptions {
+  /** Told about each completed read, write (one per series) and list. Default: nobody. */
+  observer?: DataObserver;
 }

@@ -1,13 +1,23 @@
 import { type CandleSeries, sliceSeries } from "../candles.js";
 import type { Interval } from "../intervals.js";
-import type { CandleStore, StoredSeriesInfo } from "./candle-store.js";
+import { type DataObserver, NO_DATA_OBSERVER } from "../observer.js";
+import type { CandleStore, CandleStoreOptions, StoredSeriesInfo } from "./candle-store.js";
+
+/** The `store` label of this store's operations. */
+const STORE_NAME = "memory";
 
 /** A store in memory: for tests and for throw-away pipelines that should leave nothing on disk. */
 export class MemoryCandleStore implements CandleStore {
   readonly #series = new Map<string, CandleSeries>();
   #locked: Promise<unknown> = Promise.resolve();
+  readonly #observer: DataObserver;
+
+  constructor(options: CandleStoreOptions = {}) {
+    this.#observer = options.observer ?? NO_DATA_OBSERVER;
+  }
 
   async list(): Promise<StoredSeriesInfo[]> {
+    this.#observer.storeOperation(STORE_NAME, "list");
     return [...this.#series.values()]
       .map((series) => ({
         symbol: series.symbol,
@@ -22,13 +32,16 @@ export class MemoryCandleStore implements CandleStore {
 
   async read(symbol: string, interval: Interval): Promise<CandleSeries | undefined> {
     const series = this.#series.get(`${symbol}/${interval}`);
+    this.#observer.storeOperation(STORE_NAME, "read");
     // A copy, so callers cannot change what is stored behind the store's back.
     return series === undefined ? undefined : sliceSeries(series, 0, series.length);
   }
 
   async replace(series: readonly CandleSeries[]): Promise<void> {
-    for (const item of series)
+    for (const item of series) {
       this.#series.set(`${item.symbol}/${item.interval}`, sliceSeries(item, 0, item.length));
+      this.#observer.storeOperation(STORE_NAME, "write");
+    }
   }
 
   async withWriteLock<T>(work: () => Promise<T>): Promise<T> {
