@@ -10,7 +10,7 @@
  *   fold's out-of-sample predictions (trading-objective.ts); each fold's Sharpe is reported at step =
  *   the fold's position, so pruners compare a trial's fold k with the other trials' fold k.
  */
-import type { CostModel } from "../backtest/types.js";
+import type { CostModel, StrategySpec } from "../backtest/types.js";
 import type { ResolvedConfig } from "../config/index.js";
 import { CryptomlError } from "../core/errors.js";
 import type { CandleSeries } from "../data/candles.js";
@@ -19,13 +19,15 @@ import type { ModelName } from "../models/definition.js";
 import { defineModel } from "../models/registry.js";
 import { CallbackError } from "../training/callbacks/dispatcher.js";
 import type { Callback } from "../training/callbacks/types.js";
+import type { JobMonitorFactory } from "../training/run/monitor.js";
 import type { FitResult } from "../training/trainer.js";
 import { TrialPruned } from "./errors.js";
-import { buildFoldedDataset, foldIo, foldTrainer, recentSamples } from "./fold-fit.js";
+import { buildFoldedDataset, fitOnFold, foldIo, recentSamples } from "./fold-fit.js";
 import { applyParams, searchSpaceOf } from "./space.js";
 import {
   BACKTEST_ATTR,
   DEFAULT_TUNING_COSTS,
+  type FoldBacktestResult,
   type FoldTrading,
   foldBacktest,
   foldStrategy,
@@ -70,6 +72,20 @@ export interface ModelObjectiveOptions {
   /** Train each fold on at most its most recent N samples (bounds the cost of a trial). */
   readonly maxTrainSamples: number;
   readonly signal?: AbortSignal;
+  /**
+   * Watches every fold's fit (job key = the fold's symbol, model = {@link model}); `cryptoml tune`
+   * connects it to the Prometheus exporter. Absent = not monitored.
+   */
+  readonly monitor?: JobMonitorFactory;
+  /**
+   * Called after each fold's backtest of the `sharpe` objective (before pruning is decided), with the
+   * strategy's kind (`sign`, `sized`). Must not throw. Absent = nobody is told.
+   */
+  readonly onFoldBacktest?: (
+    symbol: string,
+    strategy: StrategySpec["kind"],
+    fold: FoldBacktestResult,
+  ) => void;
 }
 
 interface LoadedSymbol {
@@ -141,10 +157,22 @@ async function fitFold(
 ): Promise<FitResult> {
   let result: FitResult;
   try {
-    result = await foldTrainer(config, trial.number, options.epochs, {
-      callbacks,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    }).fit(job.definition, { source: job.source, trainIndices: job.trainIndices, validationIndices });
+    result = await fitOnFold(
+      config,
+      trial.number,
+      options.epochs,
+      {
+        symbol: job.symbol,
+        model: options.model,
+        definition: job.definition,
+        data: { source: job.source, trainIndices: job.trainIndices, validationIndices },
+      },
+      {
+        callbacks,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.monitor === undefined ? {} : { monitor: options.monitor }),
+      },
+    );
   } catch (error) {
     if (error instanceof CallbackError && error.cause instanceof TrialPruned) throw error.cause;
     throw error;
@@ -207,13 +235,15 @@ async function sharpeOfTrial(
     // No validation pass during the fit: the backtest below is this fold's only judgement.
     const result = await fitFold(options, config, trial, job, new Int32Array(0));
     const testIndices = job.source.testIndices;
+    const strategy = foldStrategy(job.definition.io.head);
     const trading = foldBacktest({
       series: job.series,
       predictions: predictFold(job.definition, result.weights, job.source, testIndices),
-      strategy: foldStrategy(job.definition.io.head),
+      strategy,
       costs: options.costs ?? DEFAULT_TUNING_COSTS,
       fold: job.fold,
     });
+    options.onFoldBacktest?.(job.symbol, strategy.kind, trading);
     folds.push(trading);
     await trial.setUserAttr(BACKTEST_ATTR, summariseFolds(folds));
     await trial.report(trading.sharpe, folds.length - 1);

@@ -5,7 +5,7 @@
  */
 import { runBacktest } from "../backtest/engine.js";
 import { computeMetrics } from "../backtest/metrics.js";
-import type { CostModel, Prediction, StrategySpec } from "../backtest/types.js";
+import type { BacktestResult, CostModel, Prediction, StrategySpec, Trade } from "../backtest/types.js";
 import { CryptomlError } from "../core/errors.js";
 import type { CandleSeries } from "../data/candles.js";
 import { intervalMs } from "../data/intervals.js";
@@ -32,6 +32,29 @@ export interface FoldTrading {
   readonly candles: number;
   /** Gap-free stretches the candles were traded in (1 when the fold's candles have no gap). */
   readonly stretches: number;
+}
+
+/**
+ * A fold's backtest as an account starting at 1 lived it (the stretches compounded in order): what the
+ * trading gauges of `cryptoml tune` show, so `pnl` is the fold's return and `finalBalance` 1 + it.
+ */
+export interface FoldAccount {
+  readonly startingBalance: 1;
+  readonly finalBalance: number;
+  readonly pnl: number;
+  /** Share of the fold's trades that made money; NaN when it made no trade. */
+  readonly tradeHitRate: number;
+  /** Trades (position changes) over all the fold's stretches. */
+  readonly trades: number;
+  /** The position held over the fold's last candle, in [−1, 1]. */
+  readonly position: number;
+  /** How far the final balance is below its running peak (1 included), 0..1. */
+  readonly drawdown: number;
+}
+
+/** What {@link foldBacktest} returns: the fold's score and its account. */
+export interface FoldBacktestResult extends FoldTrading {
+  readonly account: FoldAccount;
 }
 
 /**
@@ -138,7 +161,7 @@ export function gapFreeStretches(
  *   predictions, a bad price in the fold's candles) or its Sharpe ratio is not finite (the strategy
  *   stayed flat, so its returns have no spread).
  */
-export function foldBacktest(input: FoldBacktestInput): FoldTrading {
+export function foldBacktest(input: FoldBacktestInput): FoldBacktestResult {
   const { series, predictions, fold } = input;
   if (predictions.length < 2) {
     throw foldError(
@@ -160,10 +183,12 @@ export function foldBacktest(input: FoldBacktestInput): FoldTrading {
   const stretches = gapFreeStretches(series, predictions, step);
   const returns: number[] = [];
   const positions: number[] = [];
+  const trades: Trade[] = [];
   for (const stretch of stretches) {
-    const candles = backtestStretch(input, stretch);
-    returns.push(...candles.netReturn);
-    positions.push(...candles.position);
+    const result = backtestStretch(input, stretch);
+    returns.push(...result.candles.netReturn);
+    positions.push(...result.candles.position);
+    trades.push(...result.trades);
   }
   if (returns.length === 0) {
     throw foldError(
@@ -178,6 +203,7 @@ export function foldBacktest(input: FoldBacktestInput): FoldTrading {
     positions: Float64Array.from(positions),
     intervalMs: step,
     startingBalance: 1,
+    trades,
   });
   if (!Number.isFinite(metrics.sharpe)) {
     throw foldError(
@@ -196,10 +222,30 @@ export function foldBacktest(input: FoldBacktestInput): FoldTrading {
     hitRate: metrics.hitRate,
     candles: metrics.candles,
     stretches: stretches.length,
+    account: {
+      startingBalance: 1,
+      finalBalance: metrics.finalBalance,
+      pnl: metrics.pnl,
+      tradeHitRate: metrics.tradeHitRate,
+      trades: trades.length,
+      position: positions.at(-1) ?? 0,
+      drawdown: finalDrawdown(returns),
+    },
   };
 }
 
-function backtestStretch(input: FoldBacktestInput, stretch: Stretch) {
+/** 1 − final equity / running peak of an account starting at 1 and compounding `returns`. */
+function finalDrawdown(returns: readonly number[]): number {
+  let equity = 1;
+  let peak = 1;
+  for (const r of returns) {
+    equity *= 1 + r;
+    if (equity > peak) peak = equity;
+  }
+  return peak > 0 ? Math.max(0, 1 - equity / peak) : 0;
+}
+
+function backtestStretch(input: FoldBacktestInput, stretch: Stretch): BacktestResult {
   const { series } = input;
   try {
     return runBacktest({
@@ -210,7 +256,7 @@ function backtestStretch(input: FoldBacktestInput, stretch: Stretch) {
       startingBalance: 1,
       from: series.openTime[stretch.start] as number,
       to: (series.openTime[stretch.end] as number) + 1,
-    }).candles;
+    });
   } catch (error) {
     const hint = error instanceof CryptomlError && error.hint !== undefined ? error.hint : "";
     throw foldError(series, input.fold, `the backtest cannot run: ${(error as Error).message}`, hint);

@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { backtestChart } from "../../backtest/charts.js";
 import { predictSymbol, type SymbolPredictions } from "../../backtest/predict.js";
@@ -8,10 +8,15 @@ import { type ModelSource, runDirectorySource, trackedSource } from "../../backt
 import { recordBacktest } from "../../backtest/tracking.js";
 import type { StrategySpec } from "../../backtest/types.js";
 import { loadConfig } from "../../config/index.js";
+import { writeFileAtomic } from "../../core/atomic-file.js";
 import { UsageError } from "../../core/errors.js";
 import { parseInterval } from "../../data/intervals.js";
 import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
 import { parseSymbols } from "../../data/symbols.js";
+import { METRICS } from "../../monitoring/catalog.js";
+import { cryptomlVersion } from "../../monitoring/exporter.js";
+import { createMetricsRegistry } from "../../monitoring/registry.js";
+import { recordTradingMetrics } from "../../monitoring/trading-metrics.js";
 import { openTracking, trackingUri } from "../../tracking/open.js";
 import { type CliContext, print } from "../context.js";
 import { readStoredSeries } from "./data.js";
@@ -33,6 +38,7 @@ interface BacktestCliOptions {
   to?: string;
   track?: boolean;
   trackingUri?: string;
+  metricsFile?: string;
 }
 
 function parseDate(flag: string, value: string | undefined): number | undefined {
@@ -184,6 +190,10 @@ export function registerBacktestCommands(program: Command, getContext: () => Cli
       "record results on the train run's tracking runs there (default: the run's)",
     )
     .option("--no-track", "do not record results in experiment tracking")
+    .option(
+      "--metrics-file <file>",
+      "also write each symbol's trading metrics there (Prometheus text 0.0.4, replaced atomically) for node_exporter's textfile collector or `curl --data-binary @FILE` to a Pushgateway",
+    )
     .action(async (options: BacktestCliOptions) => {
       const ctx = getContext();
       const log = (line: string) => print(ctx.stderr, line);
@@ -248,5 +258,39 @@ async function backtestSource(
   const reportFile = join(outDir, `report${suffix}.json`);
   await writeFile(reportFile, `${JSON.stringify(json, null, 2)}\n`);
   await recordOnRuns(ctx, options, source, report, files, reportFile, log);
+  if (options.metricsFile !== undefined) {
+    const path = resolve(options.metricsFile);
+    await writeMetricsFile(path, report);
+    log(`trading metrics written to ${path}`);
+  }
   print(ctx.stdout, options.json ? JSON.stringify(json, null, 2) : formatReport(report, files));
+}
+
+/** What a metrics file holds: the trading metrics and the build that wrote them. */
+const METRICS_FILE_NAMES = [
+  "cryptoml_build_info",
+  ...METRICS.filter((m) => m.group === "trading").map((m) => m.name),
+];
+
+/**
+ * Writes every symbol's trading metrics (strategy label: the strategy's kind) as Prometheus text 0.0.4,
+ * atomically: a textfile collector never reads half a file. Only metrics with samples are written (no
+ * process metrics, no empty histogram), since a backtest ends before anything could scrape it.
+ */
+async function writeMetricsFile(path: string, report: RunBacktest): Promise<void> {
+  const metrics = createMetricsRegistry({
+    command: "backtest",
+    version: cryptomlVersion(),
+    defaultMetrics: false,
+  });
+  for (const s of report.symbols) {
+    recordTradingMetrics(metrics, { symbol: s.symbol, strategy: report.strategy.kind, report: s });
+  }
+  const families: string[] = [];
+  for (const name of METRICS_FILE_NAMES) {
+    const text = (await metrics.registry.getSingleMetricAsString(name)).trimEnd();
+    if (text.split("\n").some((line) => line !== "" && !line.startsWith("#"))) families.push(text);
+  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, `${families.join("\n")}\n`);
 }

@@ -10,15 +10,23 @@ import { parseSymbols } from "../../data/symbols.js";
 import { optimizeEnsemble } from "../../tuning/ensemble.js";
 import type { ObjectiveMetric } from "../../tuning/objective.js";
 import { objectiveLabel, type StudyObjective, studyObjective } from "../../tuning/objective-study.js";
+import {
+  HyperbandPruner,
+  MedianPruner,
+  NopPruner,
+  PercentilePruner,
+  SuccessiveHalvingPruner,
+} from "../../tuning/pruners/index.js";
+import { RandomSampler } from "../../tuning/samplers/random.js";
+import { TPESampler } from "../../tuning/samplers/tpe.js";
 import { applyParams } from "../../tuning/space.js";
 import { openStorage } from "../../tuning/storages/open.js";
 import { Study } from "../../tuning/study.js";
 import { BACKTEST_ATTR } from "../../tuning/trading-objective.js";
+import type { FrozenTrial, Pruner, Sampler, TrialState } from "../../tuning/types.js";
 import { type CliContext, print } from "../context.js";
 import { readStoredSeries } from "./data.js";
-
 import type { TuneOptions } from "./tune.js";
-import { positiveInt, summarise } from "./tune.js";
 
 export async function showStudy(
   ctx: CliContext,
@@ -193,4 +201,46 @@ function describeObjective(objective: StudyObjective | undefined): string {
     return `sharpe${costs === undefined ? "" : ` (fee ${costs.feeBps} bps, slippage ${costs.slippageBps} bps)`}`;
   }
   return `loss: ${objective.metric ?? "?"}`;
+}
+
+/** The pruners `--pruner` names. */
+export const PRUNERS = ["median", "percentile", "successive_halving", "hyperband", "none"] as const;
+
+/** `value` of `flag` as an integer >= 1; a UsageError naming the flag otherwise. */
+export function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value} must be an integer >= 1`);
+  return n;
+}
+
+/** How many of `trials` are in each state. */
+export function summarise(trials: readonly FrozenTrial[]): Record<TrialState, number> {
+  const counts = { RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0, WAITING: 0 };
+  for (const t of trials) counts[t.state] += 1;
+  return counts;
+}
+
+/** The pruner `--pruner name` names (median and percentile wait for 3 trials and 1 step). */
+export function makePruner(name: string): Pruner {
+  switch (name) {
+    case "median":
+      return new MedianPruner({ nStartupTrials: 3, nWarmupSteps: 1 });
+    case "percentile":
+      return new PercentilePruner(25, { nStartupTrials: 3, nWarmupSteps: 1 });
+    case "successive_halving":
+      return new SuccessiveHalvingPruner();
+    case "hyperband":
+      return new HyperbandPruner();
+    case "none":
+      return new NopPruner();
+    default:
+      throw new UsageError(`--pruner ${name} is unknown`, { hint: `use one of ${PRUNERS.join(", ")}` });
+  }
+}
+
+/** The sampler `--sampler name` names; TPE with the constant liar, so parallel workers spread out. */
+export function makeSampler(name: string, seed: number | undefined): Sampler {
+  if (name === "tpe") return new TPESampler({ ...(seed === undefined ? {} : { seed }), constantLiar: true });
+  if (name === "random") return new RandomSampler(seed === undefined ? {} : { seed });
+  throw new UsageError(`--sampler ${name} is unknown`, { hint: "use tpe or random" });
 }

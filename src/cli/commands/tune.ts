@@ -12,10 +12,16 @@ import { CryptomlError, UsageError } from "../../core/errors.js";
 import { parseInterval } from "../../data/intervals.js";
 import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
 import { parseSymbols } from "../../data/symbols.js";
+import type { Exporter } from "../../monitoring/exporter.js";
+import { heartbeatCheck } from "../../monitoring/readiness.js";
+import type { CryptomlMetrics } from "../../monitoring/registry.js";
+import type { TradingLabels } from "../../monitoring/trading-metrics.js";
+import { type TrainingMonitor, trainingMonitor } from "../../monitoring/train-monitor.js";
 import { openTracking, trackingUri } from "../../tracking/open.js";
 import { formatDuration } from "../../training/duration.js";
 import { TrialPruned } from "../../tuning/errors.js";
 import {
+  type ModelObjectiveOptions,
   modelObjective,
   OBJECTIVE_KINDS,
   OBJECTIVE_METRICS,
@@ -28,25 +34,25 @@ import {
   requireSameObjective,
   STUDY_META_ATTR,
 } from "../../tuning/objective-study.js";
-import {
-  HyperbandPruner,
-  MedianPruner,
-  NopPruner,
-  PercentilePruner,
-  SuccessiveHalvingPruner,
-} from "../../tuning/pruners/index.js";
-import { RandomSampler } from "../../tuning/samplers/random.js";
-import { TPESampler } from "../../tuning/samplers/tpe.js";
 import { openStorage } from "../../tuning/storages/open.js";
 import { Study } from "../../tuning/study.js";
 import { studyRun, trackTrials } from "../../tuning/tracking.js";
-import { DEFAULT_TUNING_COSTS } from "../../tuning/trading-objective.js";
-import type { FrozenTrial, Pruner, Sampler, TrialState } from "../../tuning/types.js";
+import { DEFAULT_TUNING_COSTS, type FoldBacktestResult } from "../../tuning/trading-objective.js";
+import type { FrozenTrial } from "../../tuning/types.js";
 import { type CliContext, print } from "../context.js";
 import { readStoredSeries } from "./data.js";
-import { bestOfStudy, ensembleOfStudy, showStudy } from "./tune-study.js";
+import { metricsOptions, serveMetrics } from "./metrics-serving.js";
+import {
+  bestOfStudy,
+  ensembleOfStudy,
+  makePruner,
+  makeSampler,
+  PRUNERS,
+  positiveInt,
+  showStudy,
+  summarise,
+} from "./tune-study.js";
 
-const PRUNERS = ["median", "percentile", "successive_halving", "hyperband", "none"] as const;
 const DEFAULT_STORAGE = "journal:.cryptoml/studies.log";
 
 export interface TuneOptions {
@@ -74,13 +80,13 @@ export interface TuneOptions {
   track?: boolean;
   trackingUri?: string;
   heartbeat: string;
+  metricsPort?: string;
+  /** false with --no-metrics (and in --jobs workers). */
+  metrics?: boolean;
 }
 
-export function positiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value} must be an integer >= 1`);
-  return n;
-}
+/** /ready fails when no fold has made a training step for this long. */
+const HEARTBEAT_MAX_AGE_MS = 120_000;
 
 function nonNegative(flag: string, value: string): number {
   const n = Number(value);
@@ -97,27 +103,58 @@ function tradingCosts(options: TuneOptions): CostModel {
   };
 }
 
-function makePruner(name: string): Pruner {
-  switch (name) {
-    case "median":
-      return new MedianPruner({ nStartupTrials: 3, nWarmupSteps: 1 });
-    case "percentile":
-      return new PercentilePruner(25, { nStartupTrials: 3, nWarmupSteps: 1 });
-    case "successive_halving":
-      return new SuccessiveHalvingPruner();
-    case "hyperband":
-      return new HyperbandPruner();
-    case "none":
-      return new NopPruner();
-    default:
-      throw new UsageError(`--pruner ${name} is unknown`, { hint: `use one of ${PRUNERS.join(", ")}` });
-  }
+/** What the objective tells the exporter: each fold's training progress and its backtest. */
+type TuneHooks = Pick<ModelObjectiveOptions, "monitor" | "onFoldBacktest">;
+
+/**
+ * Sets the trading gauges of a `--objective sharpe` fold. The fold is traded by an account starting at 1,
+ * so `cryptoml_trading_pnl` is the fold's return and `cryptoml_trading_balance` 1 + it; the gauges show
+ * the latest fold of the symbol, the trades counter adds up every fold's trades.
+ */
+function recordFoldTrading(metrics: CryptomlMetrics, labels: TradingLabels, fold: FoldBacktestResult): void {
+  const { account } = fold;
+  metrics.gauge("cryptoml_trading_pnl").set(labels, account.pnl);
+  metrics.gauge("cryptoml_trading_hit_rate").set(labels, account.tradeHitRate);
+  metrics.gauge("cryptoml_trading_sharpe_ratio").set(labels, fold.sharpe);
+  metrics.gauge("cryptoml_trading_max_drawdown_ratio").set(labels, Math.abs(fold.maxDrawdown));
+  metrics.gauge("cryptoml_trading_drawdown_ratio").set(labels, account.drawdown);
+  metrics.gauge("cryptoml_trading_balance").set(labels, account.finalBalance);
+  metrics.gauge("cryptoml_trading_open_positions").set(labels, account.position);
+  metrics.counter("cryptoml_trading_trades_total").inc(labels, account.trades);
 }
 
-function makeSampler(name: string, seed: number | undefined): Sampler {
-  if (name === "tpe") return new TPESampler({ ...(seed === undefined ? {} : { seed }), constantLiar: true });
-  if (name === "random") return new RandomSampler(seed === undefined ? {} : { seed });
-  throw new UsageError(`--sampler ${name} is unknown`, { hint: "use tpe or random" });
+/**
+ * Serves /metrics while this process tunes, labelled by the tuned symbol and architecture (never a trial
+ * number). `--jobs` workers run with `--no-metrics`: the parent alone serves, so they do not fight for
+ * the port, and its endpoint shows the trials the parent runs.
+ */
+async function serveTuneMetrics(
+  ctx: CliContext,
+  options: TuneOptions,
+  config: ResolvedConfig,
+  log: (line: string) => void,
+): Promise<{ exporter?: Exporter; hooks: TuneHooks }> {
+  let monitor: TrainingMonitor | undefined;
+  const exporter = await serveMetrics(ctx, options, {
+    monitoring: config.monitoring,
+    command: "tune",
+    paths: [resolve(config.data.store_dir)],
+    log,
+    checks: (metrics) => {
+      const watched = trainingMonitor(metrics);
+      monitor = watched;
+      return [heartbeatCheck("training", () => watched.lastBeatMs(), HEARTBEAT_MAX_AGE_MS)];
+    },
+  });
+  if (exporter === undefined || monitor === undefined) return { hooks: {} };
+  const { metrics } = exporter;
+  return {
+    exporter,
+    hooks: {
+      monitor: monitor.factory,
+      onFoldBacktest: (symbol, strategy, fold) => recordFoldTrading(metrics, { symbol, strategy }, fold),
+    },
+  };
 }
 
 const finished = (t: FrozenTrial) => t.state === "COMPLETE" || t.state === "PRUNED" || t.state === "FAIL";
@@ -128,6 +165,7 @@ async function work(
   options: TuneOptions,
   config: ResolvedConfig,
   log: (line: string) => void,
+  hooks: TuneHooks,
 ) {
   const model = (options.model ?? config.training.model) as ModelName;
   if (!(MODEL_NAMES as readonly string[]).includes(model) || model === "ensemble") {
@@ -185,6 +223,7 @@ async function work(
     epochs: positiveInt("--epochs", options.epochs),
     ...(options.folds === undefined ? {} : { folds: positiveInt("--folds", options.folds) }),
     maxTrainSamples: positiveInt("--max-train-samples", options.maxTrainSamples),
+    ...hooks,
   });
   const tracking =
     options.track === false || (!config.tracking.enabled && options.trackingUri === undefined)
@@ -245,14 +284,8 @@ async function work(
   return { study, storage, studyName, metric, objective: objectiveKind, label };
 }
 
-export function summarise(trials: readonly FrozenTrial[]): Record<TrialState, number> {
-  const counts = { RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0, WAITING: 0 };
-  for (const t of trials) counts[t.state] += 1;
-  return counts;
-}
-
 export function registerTuneCommands(program: Command, getContext: () => CliContext): void {
-  program
+  const tune = program
     .command("tune")
     .description("search hyperparameters with walk-forward cross-validation (Optuna-compatible studies)")
     // One command with an optional action word rather than subcommands: `tune show --study X` and
@@ -311,8 +344,9 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
     .option(
       "--export <dir>",
       "with `best`: write the configuration with the best parameters into this directory",
-    )
-    .action(async (action: string | undefined, options: TuneOptions & { export?: string }) => {
+    );
+  metricsOptions(tune).action(
+    async (action: string | undefined, options: TuneOptions & { export?: string }) => {
       const ctx = getContext();
       if (action === "show" || action === "best" || action === "ensemble") {
         if (options.study === undefined)
@@ -337,14 +371,18 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
               const argv = process.argv
                 .slice(1)
                 .filter((a, k, all) => a !== "--json" && !(all[k - 1] === "--jobs") && a !== "--jobs");
-              const child = spawn(process.execPath, [...argv, "--worker", "--jobs", "1"], {
+              const child = spawn(process.execPath, [...argv, "--worker", "--jobs", "1", "--no-metrics"], {
                 stdio: ["ignore", "ignore", "pipe"],
                 env: ctx.env,
               });
               child.stderr?.on("data", (c: Buffer) => ctx.stderr.write(`[worker ${i + 1}] ${c.toString()}`));
               return new Promise<number | null>((r) => child.on("exit", r));
             });
-      const { study, storage, studyName, metric, objective, label } = await work(ctx, options, config, log);
+      const served = await serveTuneMetrics(ctx, options, config, log);
+      const searched = await work(ctx, options, config, log, served.hooks).finally(() =>
+        served.exporter?.close(),
+      );
+      const { study, storage, studyName, metric, objective, label } = searched;
       const codes = await Promise.all(workers);
       if (codes.some((c) => c !== 0))
         log(
@@ -374,5 +412,6 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
                 : "no complete trial yet\n") +
               `export it: cryptoml tune best --study ${studyName} --storage ${options.storage} --export tuned-config`,
       );
-    });
+    },
+  );
 }
