@@ -1,24 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { allocateSeries, type CandleSeries } from "../data/candles.js";
 import { runBacktest } from "./engine.js";
 import { targetPosition } from "./strategies.js";
+import { HOUR, hourlySeries, T0 } from "./testing.js";
 import type { BacktestOptions, CostModel, Prediction, StrategySpec } from "./types.js";
 
-const T0 = Date.UTC(2024, 0, 1);
-const HOUR = 3_600_000;
-
-/** Hourly candles with the given opens; each close equals the next open (the last close its own open). */
-function series(opens: readonly number[], times?: readonly number[]): CandleSeries {
-  const out = allocateSeries("BTCUSDT", "1h", opens.length);
-  opens.forEach((open, i) => {
-    out.openTime[i] = times?.[i] ?? T0 + i * HOUR;
-    out.open[i] = open;
-    out.close[i] = opens[i + 1] ?? open;
-    out.high[i] = Math.max(open, out.close[i] as number);
-    out.low[i] = Math.min(open, out.close[i] as number);
-  });
-  return out;
-}
+const series = hourlySeries;
 
 const SIGN: StrategySpec = { kind: "sign", threshold: 0 };
 const COSTS: CostModel = { feeBps: 10, slippageBps: 5 }; // 0.15% per side

@@ -8,7 +8,8 @@
 import type { ResolvedConfig } from "../config/index.js";
 import { CryptomlError } from "../core/errors.js";
 import type { CandleSeries } from "../data/candles.js";
-import { outputColumns } from "../models/definition.js";
+import type { BatchSource } from "../datasets/windows.js";
+import { type ForecastModel, outputColumns } from "../models/definition.js";
 import { sigmoid } from "../models/heads.js";
 import { loadModel } from "../models/registry.js";
 import { predictBatches } from "../training/predict.js";
@@ -63,30 +64,45 @@ export async function predictSymbol(
       { hint: "set dataset.split.test > 0 when training, or pass --in-sample" },
     );
   }
+  const predictions = modelPredictions(model, source, indices, batchSize);
   const columns = outputColumns(io.head);
-  const width = columns.length;
-  const returnColumn = columns.indexOf("return");
-  const logitColumn = columns.indexOf("logit");
-  const predictions: Prediction[] = [];
-  for (const { batch, output: out } of predictBatches(model, source, indices, batchSize)) {
-    for (let n = 0; n < batch.index.length; n++) {
-      const prediction: { endRow: number; expectedReturn?: number; probabilityUp?: number } = {
-        endRow: batch.endRow[n] as number,
-      };
-      if (returnColumn >= 0)
-        prediction.expectedReturn = (out[n * width + returnColumn] as number) * io.returnScale;
-      if (logitColumn >= 0) prediction.probabilityUp = sigmoid(out[n * width + logitColumn] as number);
-      predictions.push(prediction);
-    }
-  }
-  predictions.sort((a, b) => a.endRow - b.endRow);
   return {
     symbol: series.symbol,
     series,
     predictions,
     horizon: prepared.dataset.samples.horizon,
     inSample,
-    hasReturn: returnColumn >= 0,
-    hasProbability: logitColumn >= 0,
+    hasReturn: columns.includes("return"),
+    hasProbability: columns.includes("logit"),
   };
+}
+
+/**
+ * A model's predictions for `indices` of `source`, in endRow order, as the backtester takes them: the
+ * regression column scaled back to a log return (× io.returnScale), the logit turned into probabilityUp.
+ */
+export function modelPredictions(
+  model: ForecastModel,
+  source: BatchSource,
+  indices: Int32Array,
+  batchSize = 512,
+): Prediction[] {
+  const { io } = model.definition;
+  const columns = outputColumns(io.head);
+  const width = columns.length;
+  const returnColumn = columns.indexOf("return");
+  const logitColumn = columns.indexOf("logit");
+  const predictions: Prediction[] = [];
+  for (const { batch, output } of predictBatches(model, source, indices, batchSize)) {
+    for (let n = 0; n < batch.index.length; n++) {
+      const prediction: { endRow: number; expectedReturn?: number; probabilityUp?: number } = {
+        endRow: batch.endRow[n] as number,
+      };
+      if (returnColumn >= 0)
+        prediction.expectedReturn = (output[n * width + returnColumn] as number) * io.returnScale;
+      if (logitColumn >= 0) prediction.probabilityUp = sigmoid(output[n * width + logitColumn] as number);
+      predictions.push(prediction);
+    }
+  }
+  return predictions.sort((a, b) => a.endRow - b.endRow);
 }

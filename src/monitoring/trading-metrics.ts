@@ -17,25 +17,59 @@ export interface RecordTradingOptions extends TradingLabels {
   readonly report: SymbolBacktest;
 }
 
+/** A trading account as the gauges show it; ratios as the backtest metrics define them. */
+export interface TradingAccount {
+  readonly pnl: number;
+  readonly tradeHitRate: number;
+  readonly sharpe: number;
+  /** Maximum drawdown, either sign (exported as a positive ratio). */
+  readonly maxDrawdown: number;
+  /** Current drawdown from the peak, 0..1. */
+  readonly drawdown: number;
+  readonly balance: number;
+  /** The position held now (signed fraction of the account). */
+  readonly position: number;
+  /** Trades to add to the trades counter. */
+  readonly trades: number;
+}
+
 /**
- * Sets the trading gauges of `symbol`/`strategy` from a finished backtest and adds its trades to the
- * trades counter. Drawdowns are exported as positive ratios (0.2 = 20% below the peak); the open position
- * is the one held over the last candle (the engine liquidates after the period). Undefined ratios (no
- * trades: hit rate; a flat equity curve: Sharpe) stay NaN, as the backtest reports them.
+ * Sets the trading gauges of `labels` from `account` and adds its trades to the trades counter.
+ * Drawdowns are exported as positive ratios (0.2 = 20% below the peak). Undefined ratios (no trades: hit
+ * rate; a flat equity curve: Sharpe) stay NaN, as the backtest reports them.
+ */
+export function recordTradingAccount(
+  metrics: CryptomlMetrics,
+  labels: TradingLabels,
+  account: TradingAccount,
+): void {
+  const l = { symbol: labels.symbol, strategy: labels.strategy };
+  metrics.gauge("cryptoml_trading_pnl").set(l, account.pnl);
+  metrics.gauge("cryptoml_trading_hit_rate").set(l, account.tradeHitRate);
+  metrics.gauge("cryptoml_trading_sharpe_ratio").set(l, account.sharpe);
+  metrics.gauge("cryptoml_trading_max_drawdown_ratio").set(l, Math.abs(account.maxDrawdown));
+  metrics.gauge("cryptoml_trading_drawdown_ratio").set(l, account.drawdown);
+  metrics.gauge("cryptoml_trading_balance").set(l, account.balance);
+  metrics.gauge("cryptoml_trading_open_positions").set(l, account.position);
+  metrics.counter("cryptoml_trading_trades_total").inc(l, account.trades);
+}
+
+/**
+ * The trading metrics of one symbol's finished backtest; the open position is the one held over the
+ * last candle (the engine liquidates after the period).
  */
 export function recordTradingMetrics(metrics: CryptomlMetrics, options: RecordTradingOptions): void {
-  const labels = { symbol: options.symbol, strategy: options.strategy };
   const { result, metrics: stats } = options.report;
-  metrics.gauge("cryptoml_trading_pnl").set(labels, result.finalBalance - result.startingBalance);
-  metrics.gauge("cryptoml_trading_hit_rate").set(labels, stats.tradeHitRate);
-  metrics.gauge("cryptoml_trading_sharpe_ratio").set(labels, stats.sharpe);
-  metrics.gauge("cryptoml_trading_max_drawdown_ratio").set(labels, Math.abs(stats.maxDrawdown));
-  metrics
-    .gauge("cryptoml_trading_drawdown_ratio")
-    .set(labels, currentDrawdown(result.startingBalance, result.candles.equity));
-  metrics.gauge("cryptoml_trading_balance").set(labels, result.finalBalance);
-  metrics.gauge("cryptoml_trading_open_positions").set(labels, result.candles.position.at(-1) ?? 0);
-  metrics.counter("cryptoml_trading_trades_total").inc(labels, result.trades.length);
+  recordTradingAccount(metrics, options, {
+    pnl: result.finalBalance - result.startingBalance,
+    tradeHitRate: stats.tradeHitRate,
+    sharpe: stats.sharpe,
+    maxDrawdown: stats.maxDrawdown,
+    drawdown: currentDrawdown(result.startingBalance, result.candles.equity),
+    balance: result.finalBalance,
+    position: result.candles.position.at(-1) ?? 0,
+    trades: result.trades.length,
+  });
 }
 
 /** Records one order's signal-to-execution time, in seconds (live trading). */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { computeMetrics, periodsPerYear } from "../backtest/metrics.js";
+import { HOUR, hourlySeries, T0 } from "../backtest/testing.js";
 import type { CostModel, Prediction } from "../backtest/types.js";
 import { CryptomlError } from "../core/errors.js";
-import { allocateSeries, type CandleSeries } from "../data/candles.js";
 import {
   type FoldTrading,
   foldBacktest,
@@ -11,23 +11,10 @@ import {
   summaryMetrics,
 } from "./trading-objective.js";
 
-const T0 = Date.UTC(2024, 0, 1);
-const HOUR = 3_600_000;
 const COSTS: CostModel = { feeBps: 10, slippageBps: 5 };
 const RATE = 0.0015;
 
-/** Hourly candles with the given opens (each close the next open); `times` overrides open times. */
-function series(opens: readonly number[], times?: readonly number[]): CandleSeries {
-  const out = allocateSeries("BTCUSDT", "1h", opens.length);
-  opens.forEach((open, i) => {
-    out.openTime[i] = times?.[i] ?? T0 + i * HOUR;
-    out.open[i] = open;
-    out.close[i] = opens[i + 1] ?? open;
-    out.high[i] = Math.max(open, out.close[i] as number);
-    out.low[i] = Math.min(open, out.close[i] as number);
-  });
-  return out;
-}
+const series = hourlySeries;
 
 const er = (endRow: number, expectedReturn: number): Prediction => ({ endRow, expectedReturn });
 

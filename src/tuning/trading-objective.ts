@@ -5,6 +5,7 @@
  */
 import { runBacktest } from "../backtest/engine.js";
 import { computeMetrics } from "../backtest/metrics.js";
+import { modelPredictions } from "../backtest/predict.js";
 import type { BacktestResult, CostModel, Prediction, StrategySpec, Trade } from "../backtest/types.js";
 import { CryptomlError } from "../core/errors.js";
 import type { CandleSeries } from "../data/candles.js";
@@ -12,9 +13,7 @@ import { intervalMs } from "../data/intervals.js";
 import type { BatchSource } from "../datasets/windows.js";
 import { Rng } from "../engine/random.js";
 import { type HeadKind, type ModelDefinition, outputColumns } from "../models/definition.js";
-import { sigmoid } from "../models/heads.js";
 import { createModel, loadWeights, type NamedWeights } from "../models/registry.js";
-import { predictBatches } from "../training/predict.js";
 
 /** The trading costs of the objective's backtests by default: 10 bps fee and 5 bps slippage per side. */
 export const DEFAULT_TUNING_COSTS: CostModel = { feeBps: 10, slippageBps: 5 };
@@ -79,24 +78,7 @@ export function predictFold(
 ): Prediction[] {
   const model = createModel(definition, new Rng(0));
   loadWeights(model, weights);
-  const { io } = definition;
-  const columns = outputColumns(io.head);
-  const width = columns.length;
-  const returnColumn = columns.indexOf("return");
-  const logitColumn = columns.indexOf("logit");
-  const predictions: Prediction[] = [];
-  for (const { batch, output } of predictBatches(model, source, indices)) {
-    for (let n = 0; n < batch.index.length; n++) {
-      const prediction: { endRow: number; expectedReturn?: number; probabilityUp?: number } = {
-        endRow: batch.endRow[n] as number,
-      };
-      if (returnColumn >= 0)
-        prediction.expectedReturn = (output[n * width + returnColumn] as number) * io.returnScale;
-      if (logitColumn >= 0) prediction.probabilityUp = sigmoid(output[n * width + logitColumn] as number);
-      predictions.push(prediction);
-    }
-  }
-  return predictions.sort((a, b) => a.endRow - b.endRow);
+  return modelPredictions(model, source, indices);
 }
 
 export interface FoldBacktestInput {

@@ -9,6 +9,9 @@ import { type ReadinessCheck, TOKEN_ENV } from "../../monitoring/http-types.js";
 import type { CryptomlMetrics } from "../../monitoring/registry.js";
 import type { CliContext } from "../context.js";
 
+/** /ready fails when a training job has made no step for this long. */
+export const HEARTBEAT_MAX_AGE_MS = 120_000;
+
 export interface MetricsFlags {
   metricsPort?: string;
   /** false with --no-metrics. */

@@ -14,7 +14,7 @@ import { resumeTrainingRun, startTrainingRun } from "../../training/run/session.
 import { formatSummary, type RunSummary } from "../../training/run/summary.js";
 import { type CliContext, print } from "../context.js";
 import { readStoredSeries } from "./data.js";
-import { metricsOptions, serveMetrics } from "./metrics-serving.js";
+import { HEARTBEAT_MAX_AGE_MS, metricsOptions, serveMetrics } from "./metrics-serving.js";
 
 interface TrainOptions {
   duration?: string;
@@ -29,9 +29,6 @@ interface TrainOptions {
   metricsPort?: string;
   metrics?: boolean;
 }
-
-/** /ready fails when a training job has made no step for this long. */
-const HEARTBEAT_MAX_AGE_MS = 120_000;
 
 function parseWorkers(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

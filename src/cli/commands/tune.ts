@@ -12,16 +12,10 @@ import { CryptomlError, UsageError } from "../../core/errors.js";
 import { parseInterval } from "../../data/intervals.js";
 import { ArrowFileCandleStore } from "../../data/store/arrow-file-store.js";
 import { parseSymbols } from "../../data/symbols.js";
-import type { Exporter } from "../../monitoring/exporter.js";
-import { heartbeatCheck } from "../../monitoring/readiness.js";
-import type { CryptomlMetrics } from "../../monitoring/registry.js";
-import type { TradingLabels } from "../../monitoring/trading-metrics.js";
-import { type TrainingMonitor, trainingMonitor } from "../../monitoring/train-monitor.js";
 import { openTracking, trackingUri } from "../../tracking/open.js";
 import { formatDuration } from "../../training/duration.js";
 import { TrialPruned } from "../../tuning/errors.js";
 import {
-  type ModelObjectiveOptions,
   modelObjective,
   OBJECTIVE_KINDS,
   OBJECTIVE_METRICS,
@@ -37,11 +31,12 @@ import {
 import { openStorage } from "../../tuning/storages/open.js";
 import { Study } from "../../tuning/study.js";
 import { studyRun, trackTrials } from "../../tuning/tracking.js";
-import { DEFAULT_TUNING_COSTS, type FoldBacktestResult } from "../../tuning/trading-objective.js";
+import { DEFAULT_TUNING_COSTS } from "../../tuning/trading-objective.js";
 import type { FrozenTrial } from "../../tuning/types.js";
 import { type CliContext, print } from "../context.js";
 import { readStoredSeries } from "./data.js";
-import { metricsOptions, serveMetrics } from "./metrics-serving.js";
+import { metricsOptions } from "./metrics-serving.js";
+import { serveTuneMetrics, type TuneHooks } from "./tune-metrics.js";
 import {
   bestOfStudy,
   ensembleOfStudy,
@@ -85,9 +80,6 @@ export interface TuneOptions {
   metrics?: boolean;
 }
 
-/** /ready fails when no fold has made a training step for this long. */
-const HEARTBEAT_MAX_AGE_MS = 120_000;
-
 function nonNegative(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n < 0)
@@ -100,60 +92,6 @@ function tradingCosts(options: TuneOptions): CostModel {
   return {
     feeBps: nonNegative("--fee-bps", options.feeBps),
     slippageBps: nonNegative("--slippage-bps", options.slippageBps),
-  };
-}
-
-/** What the objective tells the exporter: each fold's training progress and its backtest. */
-type TuneHooks = Pick<ModelObjectiveOptions, "monitor" | "onFoldBacktest">;
-
-/**
- * Sets the trading gauges of a `--objective sharpe` fold. The fold is traded by an account starting at 1,
- * so `cryptoml_trading_pnl` is the fold's return and `cryptoml_trading_balance` 1 + it; the gauges show
- * the latest fold of the symbol, the trades counter adds up every fold's trades.
- */
-function recordFoldTrading(metrics: CryptomlMetrics, labels: TradingLabels, fold: FoldBacktestResult): void {
-  const { account } = fold;
-  metrics.gauge("cryptoml_trading_pnl").set(labels, account.pnl);
-  metrics.gauge("cryptoml_trading_hit_rate").set(labels, account.tradeHitRate);
-  metrics.gauge("cryptoml_trading_sharpe_ratio").set(labels, fold.sharpe);
-  metrics.gauge("cryptoml_trading_max_drawdown_ratio").set(labels, Math.abs(fold.maxDrawdown));
-  metrics.gauge("cryptoml_trading_drawdown_ratio").set(labels, account.drawdown);
-  metrics.gauge("cryptoml_trading_balance").set(labels, account.finalBalance);
-  metrics.gauge("cryptoml_trading_open_positions").set(labels, account.position);
-  metrics.counter("cryptoml_trading_trades_total").inc(labels, account.trades);
-}
-
-/**
- * Serves /metrics while this process tunes, labelled by the tuned symbol and architecture (never a trial
- * number). `--jobs` workers run with `--no-metrics`: the parent alone serves, so they do not fight for
- * the port, and its endpoint shows the trials the parent runs.
- */
-async function serveTuneMetrics(
-  ctx: CliContext,
-  options: TuneOptions,
-  config: ResolvedConfig,
-  log: (line: string) => void,
-): Promise<{ exporter?: Exporter; hooks: TuneHooks }> {
-  let monitor: TrainingMonitor | undefined;
-  const exporter = await serveMetrics(ctx, options, {
-    monitoring: config.monitoring,
-    command: "tune",
-    paths: [resolve(config.data.store_dir)],
-    log,
-    checks: (metrics) => {
-      const watched = trainingMonitor(metrics);
-      monitor = watched;
-      return [heartbeatCheck("training", () => watched.lastBeatMs(), HEARTBEAT_MAX_AGE_MS)];
-    },
-  });
-  if (exporter === undefined || monitor === undefined) return { hooks: {} };
-  const { metrics } = exporter;
-  return {
-    exporter,
-    hooks: {
-      monitor: monitor.factory,
-      onFoldBacktest: (symbol, strategy, fold) => recordFoldTrading(metrics, { symbol, strategy }, fold),
-    },
   };
 }
 
