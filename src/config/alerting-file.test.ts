@@ -55,6 +55,26 @@ describe("the alerting: section", () => {
     ]);
   });
 
+  it("default_levels get the rules file's ladder checks, each with its file:line", async () => {
+    const text = [
+      "alerting:",
+      "  default_levels:",
+      "    - { severity: warning, after: 5m, receivers: [log], repeat: 0s }",
+      "    - { severity: critical, after: 1m, receivers: [log], repeat: 1h }",
+      "",
+    ].join("\n");
+    const path = await file("monitoring.yaml", text);
+    const expected = [
+      `${path}:3 alerting.default_levels[0].after: the first level must start at once: after: 0s`,
+      `${path}:3 alerting.default_levels[0].repeat: must be longer than 0s, e.g. 1h`,
+      `${path}:4 alerting.default_levels[1].after: must be later than the level before (5m); list levels in the order they escalate`,
+    ];
+    const fromFile = await loadAlertingFile(path).catch((e: unknown) => e);
+    expect((fromFile as ConfigError).problems).toEqual(expected);
+    const fromLoader = await loadConfig({ configDir: join(path, "..") }).catch((e: unknown) => e);
+    expect((fromLoader as ConfigError).problems).toEqual(expected);
+  });
+
   it("loadAlertingFile reads the section from a file of any name and ignores the others", async () => {
     const path = await file(
       "prod.yaml",

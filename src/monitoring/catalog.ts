@@ -209,7 +209,7 @@ export const METRICS = [
     type: "gauge",
     group: "system",
     labels: [],
-    help: "Host CPU busy share since the previous scrape (0..1).",
+    help: "Host CPU busy share (0..1) over the system collector's last complete sampling window (5 s by default); every scraper sees the same value however often it scrapes.",
   },
   {
     name: "cryptoml_system_memory_used_bytes",
@@ -279,7 +279,7 @@ export const METRICS = [
     type: "gauge",
     group: "system",
     labels: ["quantile"],
-    help: "Event-loop delay of this process at quantile 0.5, 0.99 or 1 since the previous scrape.",
+    help: "Event-loop delay of this process at quantile 0.5, 0.99 or 1 over the system collector's last complete sampling window (5 s by default); every scraper sees the same value however often it scrapes.",
   },
   {
     name: "cryptoml_system_gpu_utilization_ratio",
@@ -371,6 +371,29 @@ export const METRICS = [
 ] as const satisfies readonly MetricSpec[];
 
 export type MetricName = (typeof METRICS)[number]["name"];
+
+/** The scrape job of cryptoml processes: in generated Prometheus files and on the monitor's synthetic `up`. */
+export const CRYPTOML_JOB = "cryptoml";
+
+/**
+ * Series that no cryptoml process exposes: the scraper synthesises them per target — Prometheus for
+ * its scrape job `cryptoml`, and `cryptoml monitor` from its own scrapes (`up` is 1 after a good scrape,
+ * 0 after a failed one). Rules, rules files and dashboards may read them; a live /metrics never has them.
+ */
+export const SCRAPE_METRICS = [
+  {
+    name: "up",
+    type: "gauge",
+    group: "process",
+    labels: ["job", "instance"],
+    help: "1 when the last scrape of the target succeeded, 0 when it failed (synthesised by the scraper).",
+  },
+] as const satisfies readonly MetricSpec[];
+
+/** The spec of a catalog metric or a {@link SCRAPE_METRICS} series; undefined for any other name. */
+export function selectableMetricSpec(name: string): MetricSpec | undefined {
+  return ([...METRICS, ...SCRAPE_METRICS] as readonly MetricSpec[]).find((m) => m.name === name);
+}
 
 /** The spec of `name`; throws for a name not in the catalog (a typo in a rule or dashboard). */
 export function metricSpec(name: string): MetricSpec {

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type CryptomlMetrics, createMetricsRegistry } from "./registry.js";
 import {
   type CpuTimes,
+  type LoopDelayHistogram,
   parseMeminfo,
   parseNetDev,
   parseNvidiaSmi,
@@ -9,6 +10,7 @@ import {
   type SystemSources,
   startSystemCollector,
 } from "./system-collector.js";
+import { startSystemWindow } from "./system-window.js";
 
 const MEMINFO = `MemTotal:       16000000 kB
 MemFree:         1000000 kB
@@ -27,6 +29,41 @@ const cores = (busy: number, idle: number): CpuTimes[] => [
   { user: busy, nice: 0, sys: 0, idle, irq: 0 },
 ];
 
+/** A histogram whose recorded delays (ns) the test sets; reset() empties it as perf_hooks' does. */
+class FakeLoopDelay implements LoopDelayHistogram {
+  delays: number[] = [];
+  disabled = false;
+  percentile(p: number): number {
+    const sorted = [...this.delays].sort((a, b) => a - b);
+    return sorted.length === 0 ? Number.NaN : (sorted[Math.ceil((p / 100) * sorted.length) - 1] ?? 0);
+  }
+  get max(): number {
+    return this.delays.length === 0 ? 0 : Math.max(...this.delays);
+  }
+  reset(): void {
+    this.delays = [];
+  }
+  disable(): void {
+    this.disabled = true;
+  }
+}
+
+/** A window timer the test advances by hand. */
+function manualWindows() {
+  const state = { tick: undefined as (() => void) | undefined, intervalMs: 0, cancelled: false };
+  return {
+    state,
+    schedule: (tick: () => void, intervalMs: number) => {
+      state.tick = tick;
+      state.intervalMs = intervalMs;
+      return () => {
+        state.cancelled = true;
+      };
+    },
+    closeWindow: () => state.tick?.(),
+  };
+}
+
 const collectors: SystemCollector[] = [];
 afterEach(() => {
   for (const c of collectors.splice(0)) c.stop();
@@ -35,9 +72,13 @@ afterEach(() => {
 function setup(sources: Partial<SystemSources>, extra: { clock?: () => number; diskPaths?: string[] } = {}) {
   const metrics = createMetricsRegistry({ command: "test", version: "0", defaultMetrics: false });
   const errors: unknown[] = [];
+  const windows = manualWindows();
+  const loop = new FakeLoopDelay();
   const collector = startSystemCollector({
     metrics,
+    schedule: windows.schedule,
     sources: {
+      loopDelay: () => loop,
       readMeminfo: async () => MEMINFO,
       readNetDev: async () => NET_DEV,
       loadAverage: () => [0.5, 1.5, 2.5],
@@ -49,7 +90,7 @@ function setup(sources: Partial<SystemSources>, extra: { clock?: () => number; d
     ...extra,
   });
   collectors.push(collector);
-  return { metrics, collector, errors };
+  return { metrics, collector, errors, windows, loop };
 }
 
 /** One scrape's samples of `name`, keyed by label values ("-" without labels). */
@@ -88,13 +129,85 @@ describe("parsers", () => {
 });
 
 describe("startSystemCollector", () => {
-  it("computes CPU busy share since the previous scrape from core time deltas", async () => {
+  it("reports CPU busy share over the last complete window, the same for every scrape", async () => {
     let times = cores(100, 100);
-    const { metrics } = setup({ cpuTimes: () => times });
-    times = cores(130, 110); // 60 busy, 20 idle over both cores
+    const { metrics, windows } = setup({ cpuTimes: () => times });
+    expect(windows.state.intervalMs).toBe(5000);
+    // Before the first window closes: the share since the collector started.
+    times = cores(110, 130); // 20 busy, 60 idle over both cores
+    expect(await values(metrics, "cryptoml_system_cpu_utilization_ratio")).toEqual({ "-": 0.25 });
+    times = cores(130, 110); // 60 busy, 20 idle since the start
+    windows.closeWindow();
+    times = cores(130, 200); // idle after the window: not seen until the next window closes
+    // Two scrapers in a row (Prometheus, then `cryptoml monitor`) both read the closed window.
     expect(await values(metrics, "cryptoml_system_cpu_utilization_ratio")).toEqual({ "-": 0.75 });
-    times = cores(130, 160); // idle only
+    expect(await values(metrics, "cryptoml_system_cpu_utilization_ratio")).toEqual({ "-": 0.75 });
+    windows.closeWindow();
     expect(await values(metrics, "cryptoml_system_cpu_utilization_ratio")).toEqual({ "-": 0 });
+  });
+
+  it("keeps an event-loop lag spike for every scraper until the next window closes", async () => {
+    const { metrics, windows, loop } = setup({ cpuTimes: () => cores(0, 0) });
+    loop.delays = [1e6, 2e6, 3e6, 400e6]; // one 400 ms stall among 1-3 ms delays
+    windows.closeWindow();
+    const lag = { "0.5": 0.002, "0.99": 0.4, "1": 0.4 };
+    expect(await values(metrics, "cryptoml_system_event_loop_lag_seconds")).toEqual(lag);
+    // A scrape no longer resets the histogram, so a second scraper still sees the spike.
+    expect(await values(metrics, "cryptoml_system_event_loop_lag_seconds")).toEqual(lag);
+    loop.delays.push(5e6);
+    expect(await values(metrics, "cryptoml_system_event_loop_lag_seconds")).toEqual(lag);
+    windows.closeWindow(); // the window closed the histogram: the next starts empty
+    expect(loop.delays).toEqual([]);
+    expect(await values(metrics, "cryptoml_system_event_loop_lag_seconds")).toEqual({
+      "0.5": 0.005,
+      "0.99": 0.005,
+      "1": 0.005,
+    });
+    windows.closeWindow(); // a window without samples reports no delay, not NaN
+    expect(await values(metrics, "cryptoml_system_event_loop_lag_seconds")).toEqual({
+      "0.5": 0,
+      "0.99": 0,
+      "1": 0,
+    });
+  });
+
+  it("stops the window timer and the histogram on stop()", async () => {
+    const { collector, windows, loop } = setup({ cpuTimes: () => cores(0, 0) });
+    collector.stop();
+    expect(windows.state.cancelled).toBe(true);
+    expect(loop.disabled).toBe(true);
+  });
+
+  it("closes windows on its own unref()'ed interval by default, until stopped", () => {
+    vi.useFakeTimers();
+    try {
+      let times = cores(0, 0);
+      const window = startSystemWindow({ cpuTimes: () => times, loopDelay: () => new FakeLoopDelay() });
+      times = cores(10, 10);
+      vi.advanceTimersByTime(4999);
+      times = cores(40, 20); // the window closes here: 40 busy, 20 idle per core
+      vi.advanceTimersByTime(1);
+      times = cores(40, 1000);
+      expect(window.read().cpuUtilization).toBeCloseTo(2 / 3);
+      window.stop();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("takes the window length from windowMs", () => {
+    const windows = manualWindows();
+    const metrics = createMetricsRegistry({ command: "test", version: "0", defaultMetrics: false });
+    collectors.push(
+      startSystemCollector({
+        metrics,
+        windowMs: 1000,
+        schedule: windows.schedule,
+        sources: { cpuTimes: () => cores(0, 0), loopDelay: () => new FakeLoopDelay() },
+      }),
+    );
+    expect(windows.state.intervalMs).toBe(1000);
   });
 
   it("reports memory from MemAvailable, and from os free memory without /proc/meminfo", async () => {

@@ -1,28 +1,30 @@
 /**
- * Host and process gauges computed when Prometheus scrapes (never on a timer): CPU busy share since the
- * previous scrape, memory, disk, network, load average, event-loop delay, and GPUs through nvidia-smi.
+ * Host and process gauges: memory, network and load average read when a scraper asks; CPU busy share and
+ * event-loop delay over the last complete sampling window of an internal timer (system-window.ts), so two
+ * scrapers of one process see the same values; disk and GPUs through nvidia-smi fetched in the background.
  * A scrape during training waits for the training loop to yield at every I/O round trip, so a scrape
  * does none: /proc files are read synchronously (tiny, in memory), while statfs and nvidia-smi run in the
- * background and a scrape publishes their last result. Every source is injectable, so tests drive it
- * with fixed /proc contents and a fake clock.
+ * background and a scrape publishes their last result. Every source and the window timer are injectable,
+ * so tests drive it with fixed /proc contents, a fake clock and manual window ticks.
  */
 import { execFile } from "node:child_process";
 import { constants, readFileSync } from "node:fs";
 import { access, statfs } from "node:fs/promises";
 import os from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { MetricName } from "./catalog.js";
 import type { CryptomlMetrics } from "./registry.js";
+import {
+  type CpuTimes,
+  DEFAULT_WINDOW_MS,
+  defaultLoopDelay,
+  type LoopDelayHistogram,
+  type SystemWindowValues,
+  startSystemWindow,
+  type WindowScheduler,
+} from "./system-window.js";
 
-/** The CPU time counters of one core (ms), as os.cpus() reports them. */
-export type CpuTimes = {
-  readonly user: number;
-  readonly nice: number;
-  readonly sys: number;
-  readonly idle: number;
-  readonly irq: number;
-};
+export type { CpuTimes, LoopDelayHistogram, WindowScheduler } from "./system-window.js";
 
 export interface DiskUsage {
   readonly freeBytes: number;
@@ -39,8 +41,10 @@ export interface GpuSample {
 
 /** Where the collector reads from; every member has a real default. */
 export interface SystemSources {
-  /** Per-core CPU times. Default os.cpus(). */
+  /** Per-core CPU times, read at each window boundary. Default os.cpus(). */
   cpuTimes(): readonly CpuTimes[];
+  /** An enabled event-loop delay histogram. Default perf_hooks.monitorEventLoopDelay({ resolution: 20 }). */
+  loopDelay(): LoopDelayHistogram;
   /** /proc/meminfo, or undefined where there is none. */
   readMeminfo(): Promise<string | undefined>;
   /** /proc/net/dev, or undefined where there is none (non-Linux). */
@@ -59,6 +63,13 @@ export interface SystemCollectorOptions {
   /** Directories whose file systems to report (runs, data). Default none. */
   readonly diskPaths?: readonly string[];
   readonly sources?: Partial<SystemSources>;
+  /**
+   * Length of the CPU and event-loop windows: a scrape reports the last complete one, whoever scrapes
+   * and however often. Default 5000 ms.
+   */
+  readonly windowMs?: number;
+  /** Runs the window timer. Default an unref()'ed setInterval (stop() clears it). */
+  readonly schedule?: WindowScheduler;
   /** Milliseconds clock for the GPU cache. Default Date.now. */
   readonly clock?: () => number;
   /** Oldest GPU sample still served; a newer one is fetched in the background. Default 5000 ms. */
@@ -70,7 +81,7 @@ export interface SystemCollectorOptions {
 }
 
 export interface SystemCollector {
-  /** Stops the event-loop monitor and detaches from the registry. */
+  /** Stops the window timer and the event-loop monitor, and detaches from the registry. */
   stop(): void;
   /** Resolves when the background GPU and disk queries in flight (if any) have ended; for tests and shutdown. */
   settled(): Promise<void>;
@@ -95,15 +106,21 @@ const SYSTEM_METRICS: readonly MetricName[] = [
 
 const MIB = 1024 * 1024;
 
-/** Attaches the system sampler to `metrics`; it runs once per scrape. */
+/**
+ * Attaches the system sampler to `metrics`: CPU and event-loop windows every `windowMs` (default 5000),
+ * everything else when a scraper asks, without waiting on I/O.
+ */
 export function startSystemCollector(options: SystemCollectorOptions): SystemCollector {
   const { metrics } = options;
   const sources: SystemSources = { ...defaultSources(options.gpuTimeoutMs ?? 3000), ...options.sources };
   const clock = options.clock ?? Date.now;
   const onError = options.onError ?? (() => {});
-  const loop = monitorEventLoopDelay({ resolution: 20 });
-  loop.enable();
-  let previousCpu = totalCpu(sources.cpuTimes());
+  const window = startSystemWindow({
+    cpuTimes: () => sources.cpuTimes(),
+    loopDelay: () => sources.loopDelay(),
+    intervalMs: options.windowMs ?? DEFAULT_WINDOW_MS,
+    ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
+  });
   const gpus = new BackgroundSample(
     async () => {
       const text = await sources.queryGpus();
@@ -124,22 +141,10 @@ export function startSystemCollector(options: SystemCollectorOptions): SystemCol
   );
 
   const sample = async (): Promise<void> => {
-    const cpu = totalCpu(sources.cpuTimes());
-    const busy = cpu.busy - previousCpu.busy;
-    const all = busy + cpu.idle - previousCpu.idle;
-    previousCpu = cpu;
-    metrics.gauge("cryptoml_system_cpu_utilization_ratio").set(all > 0 ? clamp01(busy / all) : 0);
-
+    publishWindow(metrics, window.read());
     const load = sources.loadAverage();
     const loadGauge = metrics.gauge("cryptoml_system_load_average");
     for (const [i, period] of ["1m", "5m", "15m"].entries()) loadGauge.set({ period }, load[i] ?? 0);
-
-    const lag = metrics.gauge("cryptoml_system_event_loop_lag_seconds");
-    const seconds = (ns: number) => (Number.isFinite(ns) ? ns / 1e9 : 0);
-    lag.set({ quantile: "0.5" }, seconds(loop.percentile(50)));
-    lag.set({ quantile: "0.99" }, seconds(loop.percentile(99)));
-    lag.set({ quantile: "1" }, seconds(loop.max));
-    loop.reset();
 
     publishGpus(metrics, gpus.read() ?? []);
     publishDisks(metrics, disks.read() ?? []);
@@ -149,13 +154,21 @@ export function startSystemCollector(options: SystemCollectorOptions): SystemCol
   const detach = metrics.onCollect(SYSTEM_METRICS, sample);
   return {
     stop() {
-      loop.disable();
+      window.stop();
       detach();
     },
     settled: async () => {
       await Promise.all([gpus.settled(), disks.settled()]);
     },
   };
+}
+
+function publishWindow(metrics: CryptomlMetrics, values: SystemWindowValues): void {
+  metrics.gauge("cryptoml_system_cpu_utilization_ratio").set(values.cpuUtilization);
+  const lag = metrics.gauge("cryptoml_system_event_loop_lag_seconds");
+  lag.set({ quantile: "0.5" }, values.loopLag.p50);
+  lag.set({ quantile: "0.99" }, values.loopLag.p99);
+  lag.set({ quantile: "1" }, values.loopLag.max);
 }
 
 async function sampleMemory(metrics: CryptomlMetrics, sources: SystemSources): Promise<void> {
@@ -316,20 +329,6 @@ class BackgroundSample<T> {
   }
 }
 
-function totalCpu(cores: readonly CpuTimes[]): { busy: number; idle: number } {
-  let busy = 0;
-  let idle = 0;
-  for (const t of cores) {
-    busy += t.user + t.nice + t.sys + t.irq;
-    idle += t.idle;
-  }
-  return { busy, idle };
-}
-
-function clamp01(value: number): number {
-  return Math.min(1, Math.max(0, value));
-}
-
 /**
  * A /proc file, read synchronously on purpose: it is a few KB generated in memory, while an async
  * readFile takes four thread-pool round trips, each waiting for the training loop to yield (a scrape
@@ -382,6 +381,7 @@ function defaultSources(gpuTimeoutMs: number): SystemSources {
   let nvidiaSmi: Promise<string | undefined> | undefined;
   return {
     cpuTimes: () => os.cpus().map((c) => c.times),
+    loopDelay: defaultLoopDelay,
     readMeminfo: () => readProcFile("/proc/meminfo"),
     readNetDev: () => readProcFile("/proc/net/dev"),
     memory: () => ({ free: os.freemem(), total: os.totalmem() }),

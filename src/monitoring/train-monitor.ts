@@ -5,7 +5,7 @@
 import { POOLED_JOB } from "../training/run/jobs.js";
 import type { JobMonitor, JobMonitorFactory, MonitoredJob } from "../training/run/monitor.js";
 import type { CryptomlMetrics } from "./registry.js";
-import { TrainingMetrics, trainingStateOf } from "./training-metrics.js";
+import { type NonFiniteLossPolicy, TrainingMetrics, trainingStateOf } from "./training-metrics.js";
 
 export interface TrainingMonitor {
   readonly factory: JobMonitorFactory;
@@ -18,24 +18,39 @@ export function jobSymbolLabel(key: string): string {
   return key === POOLED_JOB ? "pooled" : (key.split("/")[0] as string);
 }
 
-export function trainingMonitor(metrics: CryptomlMetrics): TrainingMonitor {
+export interface TrainingMonitorOptions {
+  /**
+   * What a diverged job's non-finite loss does to `cryptoml_training_step_loss`: "alert" (default, for
+   * `cryptoml train`) exposes it so TrainingLossNotFinite pages; "count" (for `cryptoml tune`, where every
+   * trial writes the same series and a diverged trial is routine) only counts the NaN event.
+   */
+  readonly nonFiniteLoss?: NonFiniteLossPolicy;
+}
+
+/**
+ * Watches each job of a run or study. Every job's `finished` removes its heartbeat series, so a run or
+ * study that has ended never looks stalled.
+ */
+export function trainingMonitor(
+  metrics: CryptomlMetrics,
+  options: TrainingMonitorOptions = {},
+): TrainingMonitor {
   let current: TrainingMetrics | undefined;
   const factory = (job: MonitoredJob): JobMonitor => {
-    const labels = { symbol: jobSymbolLabel(job.key), model: job.model };
     const tracker = new TrainingMetrics({
       metrics,
-      ...labels,
+      symbol: jobSymbolLabel(job.key),
+      model: job.model,
       batchSize: job.batchSize,
       trainRows: job.trainRows,
+      ...(options.nonFiniteLoss === undefined ? {} : { nonFiniteLoss: options.nonFiniteLoss }),
     });
     current = tracker;
     return {
       callbacks: [tracker],
       observer: {
         checkpointWritten: () => tracker.checkpointWritten(),
-        // The refused step's own value (NaN or ±Inf), so the non-finite rule sees what happened.
-        nonFinite: (loss) =>
-          metrics.gauge("cryptoml_training_step_loss").set(labels, Number.isFinite(loss) ? Number.NaN : loss),
+        nonFinite: (loss) => tracker.nonFinite(loss),
       },
       finished: (status, reason) =>
         tracker.finished(status === "failed" ? "failed" : trainingStateOf(status), reason),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createSnapshot, type TrainingSnapshot } from "../training/callbacks/types.js";
 import { type CryptomlMetrics, createMetricsRegistry } from "./registry.js";
-import { TrainingMetrics, trainingStateOf } from "./training-metrics.js";
+import { type NonFiniteLossPolicy, TrainingMetrics, trainingStateOf } from "./training-metrics.js";
 
 const LABELS = 'symbol="BTCUSDT",model="lstm"';
 
@@ -17,7 +17,7 @@ function snap(fields: Partial<TrainingSnapshot>): TrainingSnapshot {
   });
 }
 
-function setup(now = 1_700_000_000_000) {
+function setup(now = 1_700_000_000_000, nonFiniteLoss?: NonFiniteLossPolicy) {
   const metrics = createMetricsRegistry({ command: "train", version: "0", defaultMetrics: false });
   const clock = { now };
   const training = new TrainingMetrics({
@@ -27,6 +27,7 @@ function setup(now = 1_700_000_000_000) {
     batchSize: 4,
     trainRows: 10,
     clock: () => clock.now,
+    ...(nonFiniteLoss === undefined ? {} : { nonFiniteLoss }),
   });
   return { metrics, training, clock };
 }
@@ -164,6 +165,31 @@ describe("TrainingMetrics", () => {
     expect((await stateOf(metrics)).diverged).toBe(1);
     expect(await sample(metrics, `cryptoml_training_nan_events_total{${LABELS}}`)).toBe(1);
     expect(await sample(metrics, `cryptoml_training_step_loss{${LABELS}}`)).toBeNaN();
+  });
+
+  it("exposes the refused step's non-finite loss by default, so the non-finite rule pages", async () => {
+    const { metrics, training, clock } = setup();
+    training.onFitStart(snap({}));
+    runEpoch(training, clock, 0);
+    training.nonFinite(Number.POSITIVE_INFINITY);
+    expect((await metrics.exposition()).body).toContain(`cryptoml_training_step_loss{${LABELS}} +Inf`);
+    training.nonFinite(0.5); // a finite loss with a non-finite gradient norm
+    expect(await sample(metrics, `cryptoml_training_step_loss{${LABELS}}`)).toBeNaN();
+  });
+
+  it('with nonFiniteLoss "count", counts the NaN event but keeps the last finite step loss', async () => {
+    const { metrics, training, clock } = setup(1_700_000_000_000, "count");
+    training.onFitStart(snap({}));
+    runEpoch(training, clock, 0);
+    training.onStepEnd(
+      snap({ epoch: 1, step: 4, positionInEpoch: 1, elapsedMs: 4000, metrics: { loss: Number.NaN } }),
+    );
+    training.nonFinite(Number.NaN);
+    training.finished("diverged", "non-finite loss (NaN) at epoch 1, batch 0 (step 4)");
+    expect((await stateOf(metrics)).diverged).toBe(1);
+    expect(await sample(metrics, `cryptoml_training_nan_events_total{${LABELS}}`)).toBe(1);
+    expect(await sample(metrics, `cryptoml_training_step_loss{${LABELS}}`)).toBeCloseTo(1 / 3);
+    expect(await sample(metrics, `cryptoml_training_last_step_timestamp_seconds{${LABELS}}`)).toBeUndefined();
   });
 
   it("marks the job failed when the fit throws", async () => {

@@ -20,7 +20,17 @@ export interface TrainingMetricsOptions {
   readonly trainRows: number;
   /** Epoch milliseconds clock for the heartbeat. Default Date.now. */
   readonly clock?: () => number;
+  /**
+   * What a non-finite loss does to `cryptoml_training_step_loss`. "alert" (default, `cryptoml train`):
+   * the gauge takes the NaN/±Inf, so TrainingLossNotFinite pages. "count" (`cryptoml tune`): a diverged
+   * trial is routine while sampling learning rates, so the NaN event is only counted
+   * (`cryptoml_training_nan_events_total`) and the gauge keeps the last finite loss.
+   */
+  readonly nonFiniteLoss?: NonFiniteLossPolicy;
 }
+
+/** See TrainingMetricsOptions.nonFiniteLoss. */
+export type NonFiniteLossPolicy = "alert" | "count";
 
 /** How a job ended, as `cryptoml_training_state` names it. */
 export type FinishedStatus = Exclude<TrainingState, "running">;
@@ -47,6 +57,7 @@ export class TrainingMetrics implements Callback {
   readonly #batchSize: number;
   readonly #trainRows: number;
   readonly #clock: () => number;
+  readonly #nonFiniteLoss: NonFiniteLossPolicy;
   #lastElapsedMs: number | undefined;
   #lastBeatMs: number | undefined;
   #running = false;
@@ -57,6 +68,7 @@ export class TrainingMetrics implements Callback {
     this.#batchSize = options.batchSize;
     this.#trainRows = options.trainRows;
     this.#clock = options.clock ?? Date.now;
+    this.#nonFiniteLoss = options.nonFiniteLoss ?? "alert";
   }
 
   onFitStart(snapshot: TrainingSnapshot): void {
@@ -73,7 +85,9 @@ export class TrainingMetrics implements Callback {
     const m = this.#m;
     const labels = this.#labels;
     const { loss, grad_norm: gradNorm, lr } = snapshot.metrics;
-    if (loss !== undefined) m.gauge("cryptoml_training_step_loss").set(labels, loss);
+    if (loss !== undefined && (Number.isFinite(loss) || this.#nonFiniteLoss === "alert")) {
+      m.gauge("cryptoml_training_step_loss").set(labels, loss);
+    }
     if (gradNorm !== undefined) m.gauge("cryptoml_training_gradient_norm").set(labels, gradNorm);
     m.gauge("cryptoml_training_learning_rate").set(labels, lr ?? snapshot.learningRate);
     m.counter("cryptoml_training_steps_total").inc(labels);
@@ -110,6 +124,16 @@ export class TrainingMetrics implements Callback {
     this.finished("failed", error instanceof Error ? error.message : String(error));
   }
 
+  /**
+   * The Trainer refused a step whose loss or gradient norm was non-finite (its observer's `nonFinite`).
+   * With nonFiniteLoss "alert" the step loss becomes that loss (NaN for a non-finite gradient with a
+   * finite loss); with "count" it is left alone. The NaN event is counted by finished("diverged").
+   */
+  nonFinite(loss: number): void {
+    if (this.#nonFiniteLoss !== "alert") return;
+    this.#m.gauge("cryptoml_training_step_loss").set(this.#labels, Number.isFinite(loss) ? Number.NaN : loss);
+  }
+
   /** Counts a checkpoint the job wrote. */
   checkpointWritten(): void {
     this.#m.counter("cryptoml_training_checkpoints_total").inc(this.#labels);
@@ -117,8 +141,8 @@ export class TrainingMetrics implements Callback {
 
   /**
    * Records how the job ended: the state gauge moves to `status`, the heartbeat series is removed, an
-   * early stop (a reason from EarlyStopping) is counted, and "diverged" counts a NaN event and sets the
-   * step loss to NaN. Events are counted once, however often this is called.
+   * early stop (a reason from EarlyStopping) is counted, and "diverged" counts a NaN event and (with
+   * nonFiniteLoss "alert") sets the step loss to NaN. Events are counted once, however often this is called.
    */
   finished(status: FinishedStatus, reason?: string): void {
     this.#setState(status);
@@ -130,7 +154,9 @@ export class TrainingMetrics implements Callback {
     }
     if (status === "diverged") {
       this.#m.counter("cryptoml_training_nan_events_total").inc(this.#labels);
-      this.#m.gauge("cryptoml_training_step_loss").set(this.#labels, Number.NaN);
+      if (this.#nonFiniteLoss === "alert") {
+        this.#m.gauge("cryptoml_training_step_loss").set(this.#labels, Number.NaN);
+      }
     }
   }
 

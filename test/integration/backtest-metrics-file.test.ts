@@ -124,5 +124,15 @@ describe("cryptoml backtest --metrics-file", () => {
       else expect(sharpe).toBeCloseTo(metrics.sharpe as number, 9);
       expect(value("cryptoml_trading_trades_total", symbol)).toBe(metrics.trades);
     }
+    const inSample = await runCli(
+      [
+        ...["--config-dir", CONFIG_DIR, "backtest", "--run-dir", runDir],
+        ...["--in-sample", "--no-track", "--metrics-file", join(dir, "in-sample.prom")],
+      ],
+      SMALL,
+    );
+    expect(inSample.code).toBe(2);
+    expect(inSample.stderr).toMatch(/--metrics-file exports out-of-sample results only/);
+    expect(await readdir(dir)).toEqual(["cryptoml_backtest.prom"]);
   }, 120_000);
 });

@@ -77,7 +77,8 @@ describe("cryptoml monitor", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/\[firing\] TrainingLossNotFinite critical [0-9a-f]{16} .*symbol=BTCUSDT/);
     expect(result.stdout).toContain("target http://127.0.0.1:1/metrics is down");
-    expect(result.stdout).toMatch(/targets 1 up 1 down, alerts 1 firing 0 pending, 1 notification\(s\)/);
+    // The down target is TargetDown, pending for its 1m `for:`.
+    expect(result.stdout).toMatch(/targets 1 up 1 down, alerts 1 firing 1 pending, 1 notification\(s\)/);
   });
 
   it("reports a bad alerting section and a bad rules file with their lines", async () => {
@@ -128,6 +129,48 @@ describe("cryptoml monitor", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("monitor: stopped");
     expect(result.stderr).toMatch(/alerts 1 firing/);
+  });
+
+  it('counts deliveries that failed in cryptoml_errors_total{component="alerting"} on its /metrics', async () => {
+    const hook = await listen(
+      createServer((_req, res) => {
+        res.statusCode = 500;
+        res.end("down for maintenance");
+      }),
+    );
+    const rules = join(tempDir(), "rules.yaml");
+    writeFileSync(
+      rules,
+      [
+        "rules:",
+        "  - name: TrainingLossNotFinite",
+        "    levels:",
+        "      - { severity: critical, after: 0s, receivers: [log, webhook], repeat: 1h }",
+      ].join("\n"),
+    );
+    const port = await freePort();
+    const file = configFile([
+      "alerting:",
+      `  targets: [${await nanTarget()}]`,
+      `  port: ${port}`,
+      "  evaluation_interval: 50ms",
+      `  rules_file: ${rules}`,
+      "  receivers:",
+      `    webhook: { url: "http://127.0.0.1:${hook}/hook", retries: 0 }`,
+    ]);
+    const running = runCli(["monitor", "--config", file], NO_TOKEN);
+    const counted = /^cryptoml_errors_total\{component="alerting"\} 1$/m;
+    let exposition = "";
+    for (let i = 0; i < 100 && !counted.test(exposition); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      exposition = await fetch(`http://127.0.0.1:${port}/metrics`)
+        .then((r) => r.text())
+        .catch(() => "");
+    }
+    process.emit("SIGINT");
+    const result = await running;
+    expect(exposition).toMatch(counted);
+    expect(result.stdout).toContain("notification to webhook failed");
   });
 
   it("alerts, ack, silence and silences talk to a running monitor", async () => {

@@ -10,6 +10,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseExposition } from "../../src/monitoring/alerts/exposition.js";
+import { SCRAPE_METRICS } from "../../src/monitoring/catalog.js";
 import {
   catalogMetricOf,
   dashboards,
@@ -30,6 +32,34 @@ let prometheus: ChildProcess | undefined;
 let metricsUrl: string;
 let prometheusUrl: string;
 let trainLog = "";
+
+/** Series synthesised by the scraper (Prometheus or cryptoml monitor), not by the target. */
+const SCRAPER_SYNTHESISED = new Set<string>(SCRAPE_METRICS.map((m) => m.name));
+const NOT_FROM_A_HEALTHY_TRAIN = new Set([
+  "cryptoml_errors_total",
+  "cryptoml_training_early_stops_total",
+  "cryptoml_training_nan_events_total",
+  "cryptoml_system_gpu_utilization_ratio",
+  "cryptoml_system_gpu_memory_used_bytes",
+  "cryptoml_system_gpu_memory_total_bytes",
+]);
+
+/**
+ * The metric selectors of a PromQL expression with their fixed equality matchers; matchers on template
+ * variables (`$symbol`) or regexes are left out, as any series may satisfy them.
+ */
+function selectorsOf(expr: string): { name: string; matchers: Record<string, string> }[] {
+  return metricNames(expr).flatMap((name) => {
+    const found = [...expr.matchAll(new RegExp(`(?<![\\w:])${name}(?![\\w:])\\s*(\\{[^}]*\\})?`, "g"))];
+    return found.map((m) => {
+      const matchers: Record<string, string> = {};
+      for (const [, label, value] of (m[1] ?? "").matchAll(/(\w+)\s*=\s*"([^"$]*)"/g)) {
+        matchers[label as string] = value as string;
+      }
+      return { name, matchers };
+    });
+  });
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -146,9 +176,8 @@ describe.skipIf(!HAS_PROMETHEUS)("Prometheus scraping cryptoml train", () => {
     expect(loaded.every((r) => r.health === "ok" || r.health === "unknown")).toBe(true);
   }, 120_000);
 
-  it("declares every metric that a generated rule or dashboard names in its live /metrics", async () => {
-    const exposition = await (await fetch(metricsUrl)).text();
-    const declared = new Set([...exposition.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string));
+  it("serves a series for every selector a generated rule or dashboard uses, label matchers included", async () => {
+    const live = parseExposition(await (await fetch(metricsUrl)).text(), metricsUrl);
     const exprs = [
       ...prometheusRules(DEFAULT_RULES).groups.flatMap((g) => g.rules.map((r) => r.expr)),
       ...dashboards().flatMap(({ dashboard }) => [
@@ -158,12 +187,29 @@ describe.skipIf(!HAS_PROMETHEUS)("Prometheus scraping cryptoml train", () => {
         ...(dashboard.templating?.list ?? []).map((v) => String((v as { query?: unknown }).query ?? "")),
       ]),
     ];
-    const named = new Set(exprs.flatMap((e) => metricNames(e)));
-    expect(named.size).toBeGreaterThan(30);
-    const missing = [...named].filter((name) => {
-      const family = catalogMetricOf(name)?.name ?? name.replace(/_(bucket|sum|count)$/, "");
-      return !declared.has(family) && !declared.has(name);
+    const selectors = exprs.flatMap((expr) => selectorsOf(expr));
+    expect(new Set(selectors.map((s) => s.name)).size).toBeGreaterThan(30);
+    const unmatched = selectors.filter(({ name, matchers }) => {
+      if (SCRAPER_SYNTHESISED.has(name)) return false;
+      const family = catalogMetricOf(name);
+      if (family === undefined) return true;
+      // What a training process cannot produce: trading (backtests, tuning), data feeds, a GPU,
+      // and counters of events this run does not have (errors, early stops, non-finite losses).
+      if (
+        family.group === "trading" ||
+        family.group === "data" ||
+        NOT_FROM_A_HEALTHY_TRAIN.has(family.name)
+      ) {
+        return false;
+      }
+      return !live.some(
+        (sample) =>
+          (sample.name === name ||
+            sample.name.startsWith(`${family.name}_`) ||
+            sample.name === family.name) &&
+          Object.entries(matchers).every(([label, value]) => sample.labels[label] === value),
+      );
     });
-    expect(missing).toEqual([]);
+    expect(unmatched.map((s) => `${s.name}${JSON.stringify(s.matchers)}`)).toEqual([]);
   }, 60_000);
 });

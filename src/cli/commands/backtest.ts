@@ -228,6 +228,12 @@ async function backtestSource(
   const interval = parseInterval(config.data.interval);
   const symbols = options.symbols === undefined ? [...source.symbols] : parseSymbols(options.symbols);
   const inSample = options.inSample === true;
+  if (inSample && options.metricsFile !== undefined) {
+    // Dashboards and alert rules read trading metrics as evidence; in-sample numbers are not.
+    throw new UsageError("--metrics-file exports out-of-sample results only", {
+      hint: "drop --in-sample, or drop --metrics-file (the report and charts are labelled IN-SAMPLE)",
+    });
+  }
   if (inSample) log("IN-SAMPLE: backtesting the training part the models were fitted on");
   const from = parseDate("--from", options.from);
   const to = parseDate("--to", options.to);

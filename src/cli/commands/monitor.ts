@@ -11,6 +11,7 @@ import { MonitorClient } from "../../monitoring/alerts/client.js";
 import type { AlertView } from "../../monitoring/alerts/escalation.js";
 import { createMonitor } from "../../monitoring/alerts/from-config.js";
 import { parseMatchers } from "../../monitoring/alerts/labels.js";
+import { runRounds } from "../../monitoring/alerts/rounds.js";
 import type { RoundSummary } from "../../monitoring/alerts/service.js";
 import { startExporter } from "../../monitoring/exporter.js";
 import { TOKEN_ENV } from "../../monitoring/http-types.js";
@@ -31,25 +32,12 @@ function statusLine(round: RoundSummary): string {
   return `${time} targets ${round.targetsUp} up ${round.targetsDown} down, alerts ${round.firing} firing ${round.pending} pending, ${round.notifications.length} notification(s)${failed}`;
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 async function runService(ctx: CliContext, options: ConfigOption & { once?: boolean }): Promise<void> {
   const config = await alertingConfig(ctx, options);
   const log = (line: string) => print(ctx.stdout, line);
-  // Bound once the exporter (and its registry) runs; --once has no registry to count in.
-  const countFailure = () => {};
-  const monitor = await createMonitor(config, { log, onDeliveryFailure: () => countFailure() });
+  // Bound once the exporter (and its registry) runs; --once has no registry, its status line counts them.
+  let countError = () => {};
+  const monitor = await createMonitor(config, { log, onDeliveryFailure: () => countError() });
   const token = ctx.env[TOKEN_ENV];
   if (options.once) {
     const round = await monitor.service.evaluate();
@@ -63,6 +51,8 @@ async function runService(ctx: CliContext, options: ConfigOption & { once?: bool
     ...(token ? { token } : {}),
     log: (line) => print(ctx.stderr, line),
   });
+  const errors = exporter.metrics.counter("cryptoml_errors_total");
+  countError = () => errors.inc({ component: "alerting" });
   print(
     ctx.stderr,
     `monitor: ${monitor.rules.length} rules on ${config.targets.join(", ")}; API ${exporter.url}/api/alerts`,
@@ -74,11 +64,19 @@ async function runService(ctx: CliContext, options: ConfigOption & { once?: bool
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   try {
-    while (!controller.signal.aborted) {
-      const round = await monitor.service.evaluate();
-      if (ctx.verbose) print(ctx.stderr, statusLine(round));
-      await pause(monitor.intervalMs, controller.signal);
-    }
+    await runRounds({
+      intervalMs: monitor.intervalMs,
+      signal: controller.signal,
+      round: async () => {
+        const round = await monitor.service.evaluate();
+        if (ctx.verbose) print(ctx.stderr, statusLine(round));
+      },
+      onError: (error) => {
+        countError();
+        const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        print(ctx.stderr, `monitor: evaluation round failed, continuing with the next: ${reason}`);
+      },
+    });
     print(ctx.stderr, "monitor: stopped");
   } finally {
     process.off("SIGINT", stop);

@@ -43,8 +43,9 @@ async function generate(ctx: CliContext, options: GenerateCliOptions): Promise<v
   const files = generateFiles(outDir, {
     rules: await alertRules(config.alerting),
     groupBy: config.alerting.group_by,
-    groupWaitMs: durationMs(config.alerting.group_wait) ?? 30_000,
-    groupIntervalMs: durationMs(config.alerting.group_interval) ?? 300_000,
+    // The schema has validated both durations, and defaults them (0s, 1m) when absent.
+    groupWaitMs: durationMs(config.alerting.group_wait) as number,
+    groupIntervalMs: durationMs(config.alerting.group_interval) as number,
     targets: options.target.length > 0 ? options.target : [`${monitoring.host}:${monitoring.port}`],
     scrapeInterval: monitoring.scrape_interval,
     alertmanagerUrl: options.alertmanager,

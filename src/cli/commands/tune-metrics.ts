@@ -54,7 +54,9 @@ export async function serveTuneMetrics(
     paths: [resolve(config.data.store_dir)],
     log,
     checks: (metrics) => {
-      const watched = trainingMonitor(metrics);
+      // Every trial writes the same {symbol, model} series, and diverging is routine for a sampled
+      // learning rate: count the NaN event, but keep the step loss finite so no trial pages.
+      const watched = trainingMonitor(metrics, { nonFiniteLoss: "count" });
       monitor = watched;
       return [heartbeatCheck("training", () => watched.lastBeatMs(), HEARTBEAT_MAX_AGE_MS)];
     },

@@ -26,7 +26,12 @@ async function guarded(handler: () => RouteResponse | Promise<RouteResponse>): P
   }
 }
 
-const matchersSchema = z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string());
+// Alertmanager refuses a silence without matchers; one that matched everything would mute every alert.
+const matchersSchema = z
+  .record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string())
+  .refine((m) => Object.keys(m).length > 0, {
+    error: 'must have at least one matcher, e.g. {"alertname": "DiskHigh"} (Alertmanager requires one)',
+  });
 
 const ackSchema = z.strictObject({
   fingerprint: z

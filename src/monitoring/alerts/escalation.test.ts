@@ -67,6 +67,18 @@ describe("EscalationEngine", () => {
     expect(at(20)).toEqual(["log:critical", "webhook:critical"]);
   });
 
+  it("an alert held on a down target keeps its level (repeats, never climbs) until fresh again", () => {
+    const { engine: e } = engine();
+    const a = alert("BTCUSDT");
+    const held = { ...a, heldSinceMs: 10 * MIN };
+    const at = (m: number, x: ActiveAlert) => summary(e.update(evaluation(m * MIN, [x]), m * MIN));
+    expect(at(0, a)).toEqual(["log:warning"]);
+    expect(at(10, held)).toEqual(["log:warning"]); // repeat at its level
+    expect(at(15, held)).toEqual([]); // would climb to critical if fresh
+    expect(e.alerts(16 * MIN)[0]).toMatchObject({ severity: "warning", level: 0 });
+    expect(at(16, a)).toEqual(["log:critical", "webhook:critical"]); // the target answers again
+  });
+
   it("renders severity into labels and {{label}} templates", () => {
     const { engine: e } = engine();
     const [n] = e.update(evaluation(0, [alert("BTCUSDT")]), 0);

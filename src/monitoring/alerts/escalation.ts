@@ -51,6 +51,8 @@ interface AlertRecord {
   lastNotifiedMs: number;
   notified: Set<string>;
   ack?: Acknowledgement & { level: number };
+  /** The level it stays at while its target is down (the evaluator marks it held). */
+  heldLevel?: number;
 }
 
 interface Group {
@@ -85,8 +87,12 @@ export class EscalationEngine {
     for (const alert of evaluation.alerts) {
       if (alert.state !== "firing") continue;
       const record = this.records.get(alert.fingerprint);
-      if (record) record.alert = alert;
-      else
+      if (record) {
+        record.alert = alert;
+        // A held alert reflects a scrape that is minutes old: it must not climb on time alone.
+        if (alert.heldSinceMs === undefined) delete record.heldLevel;
+        else record.heldLevel ??= this.levelIndex(record, alert.heldSinceMs);
+      } else
         this.records.set(alert.fingerprint, {
           alert,
           firingSinceMs: alert.firingSinceMs ?? nowMs,
@@ -113,9 +119,10 @@ export class EscalationEngine {
     });
   }
 
-  /** The level an alert is at now: by time since firing, frozen when acknowledged. */
+  /** The level an alert is at now: by time since firing, frozen when acknowledged or held. */
   private levelIndex(record: AlertRecord, nowMs: number): number {
     if (record.ack) return record.ack.level;
+    if (record.heldLevel !== undefined) return record.heldLevel;
     const levels = record.alert.rule.levels;
     let index = 0;
     for (const [i, level] of levels.entries()) if (nowMs - record.firingSinceMs >= level.afterMs) index = i;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_RULES } from "../rules/defaults.js";
 import type { AlertRule, Condition } from "../rules/types.js";
-import { RuleEvaluator } from "./evaluate.js";
+import { aggregate, compare, RuleEvaluator } from "./evaluate.js";
 import type { Sample, ScrapeResult } from "./types.js";
 
 const MIN = 60_000;
@@ -116,12 +117,13 @@ describe("RuleEvaluator", () => {
     expect(ev.evaluate([scrape([loss(4.5)], 11 * MIN)], 11 * MIN).alerts).toHaveLength(0);
   });
 
-  it("a target that is down keeps its alerts as they were (neither resolved nor advanced)", () => {
+  it("a target that is down keeps its alerts, held, for less than the staleness bound", () => {
     const ev = new RuleEvaluator([rule({ kind: "not_finite", metric: "m" })]);
     const first = ev.evaluate([scrape([loss(Number.NaN)], 0)], 0);
     const down = ev.evaluate([{ ...scrape([], MIN, false), error: "connection refused" }], MIN);
     expect(down.resolved).toHaveLength(0);
-    expect(down.alerts.map((a) => a.fingerprint)).toEqual([first.alerts[0]?.fingerprint]);
+    expect(down.alerts).toMatchObject([{ fingerprint: first.alerts[0]?.fingerprint, heldSinceMs: MIN }]);
+    expect(first.alerts[0]?.heldSinceMs).toBeUndefined();
     expect(down.targets).toEqual([
       {
         target: "http://h:1/metrics",
@@ -134,9 +136,93 @@ describe("RuleEvaluator", () => {
     expect(ev.evaluate([scrape([loss(1)], 2 * MIN)], 2 * MIN).resolved).toHaveLength(1);
   });
 
+  it("alerts of a target down for the staleness bound resolve, once; a returning target starts over", () => {
+    const ev = new RuleEvaluator([rule({ kind: "not_finite", metric: "m" })], { staleAfterMs: 5 * MIN });
+    const first = ev.evaluate([scrape([loss(Number.NaN)], 0)], 0).alerts[0];
+    for (const t of [1, 2, 3, 4, 5.5])
+      expect(ev.evaluate([scrape([], t * MIN, false)], t * MIN).alerts, `at ${t} min`).toHaveLength(1);
+    const stale = ev.evaluate([scrape([], 6 * MIN, false)], 6 * MIN);
+    expect(stale.alerts).toHaveLength(0);
+    expect(stale.resolved).toMatchObject([{ fingerprint: first?.fingerprint, resolvedAtMs: 6 * MIN }]);
+    expect(ev.evaluate([scrape([], 7 * MIN, false)], 7 * MIN).resolved).toHaveLength(0);
+    const back = ev.evaluate([scrape([loss(Number.NaN)], 8 * MIN)], 8 * MIN).alerts[0];
+    expect(back).toMatchObject({ activeSinceMs: 8 * MIN, firingSinceMs: 8 * MIN });
+    expect(back?.heldSinceMs).toBeUndefined();
+  });
+
+  it('evaluates a synthetic up{job="cryptoml"}: 1 after a good scrape, 0 after a failed one', () => {
+    const targetDown = DEFAULT_RULES.find((r) => r.name === "TargetDown") as AlertRule;
+    const ev = new RuleEvaluator([targetDown]);
+    expect(ev.evaluate([scrape([loss(1)], 0)], 0).alerts).toHaveLength(0);
+    const pending = ev.evaluate([scrape([], MIN, false)], MIN).alerts;
+    expect(pending).toMatchObject([
+      { state: "pending", value: 0, labels: { alertname: "TargetDown", job: "cryptoml", instance: "h:1" } },
+    ]);
+    // TargetDown itself holds on a down target, so it is neither held nor resolved by staleness.
+    const firing = ev.evaluate([scrape([], 2 * MIN, false)], 2 * MIN).alerts;
+    expect(firing).toMatchObject([{ state: "firing", firingSinceMs: 2 * MIN }]);
+    expect(firing[0]?.heldSinceMs).toBeUndefined();
+    expect(ev.evaluate([scrape([], 60 * MIN, false)], 60 * MIN).alerts).toMatchObject([{ state: "firing" }]);
+    expect(ev.evaluate([scrape([], 61 * MIN)], 61 * MIN).resolved).toMatchObject([
+      { labels: { alertname: "TargetDown" } },
+    ]);
+  });
+
+  it("a job matcher other than cryptoml selects nothing in the monitor", () => {
+    const ev = new RuleEvaluator([
+      rule({ kind: "threshold", metric: "up", labels: { job: "node" }, op: "==", value: 0 }),
+    ]);
+    expect(ev.evaluate([scrape([], 0, false)], 0).alerts).toHaveLength(0);
+  });
+
   it("a series' own instance label is kept as exported_instance", () => {
     const ev = new RuleEvaluator([rule({ kind: "not_finite", metric: "m" })]);
     const out = ev.evaluate([scrape([loss(Number.NaN, { instance: "worker-1" })], 0)], 0);
     expect(out.alerts[0]?.labels).toMatchObject({ instance: "h:1", exported_instance: "worker-1" });
+  });
+});
+
+describe("aggregate and compare (PromQL's *_over_time and comparisons)", () => {
+  const { NaN: nan, POSITIVE_INFINITY: inf, NEGATIVE_INFINITY: ninf } = Number;
+  it.each([
+    ["min", [3, nan, 1], 1],
+    ["max", [3, nan, 1], 3],
+    ["min", [nan, 2], 2],
+    ["min", [nan, nan], nan],
+    ["max", [nan], nan],
+    ["min", [ninf, 1], ninf],
+    ["max", [1, inf, nan], inf],
+    ["avg", [1, 2, 3], 2],
+    ["avg", [1, nan, 3], nan],
+    ["avg", [1, inf], inf],
+    ["avg", [inf, ninf], nan],
+    ["avg", [1e308, 1e308], 1e308], // an incremental mean does not overflow
+    ["avg", [], nan],
+  ] as const)("%s_over_time(%j) = %s", (fn, values, expected) => {
+    expect(aggregate(fn, values)).toBe(expected);
+  });
+
+  it("every comparison with NaN is false except !=", () => {
+    for (const op of [">", ">=", "<", "<=", "=="] as const) {
+      expect(compare(Number.NaN, op, 1), op).toBe(false);
+      expect(compare(1, op, Number.NaN), op).toBe(false);
+    }
+    expect(compare(Number.NaN, "!=", 1)).toBe(true);
+    expect(compare(0, "==", 0)).toBe(true);
+  });
+
+  it("a window whose samples include NaN: min ignores it, avg never alerts", () => {
+    const fire = (fn: "min" | "avg", values: number[]) => {
+      const ev = new RuleEvaluator([
+        rule({ kind: "window", metric: "m", fn, windowMs: 60 * MIN, op: ">", factor: 2 }),
+      ]);
+      let last = ev.evaluate([], 0);
+      values.forEach((v, i) => {
+        last = ev.evaluate([scrape([loss(v)], i * MIN)], i * MIN);
+      });
+      return last.alerts.length > 0;
+    };
+    expect(fire("min", [1, Number.NaN, 3])).toBe(true); // 3 > 2 × 1
+    expect(fire("avg", [1, Number.NaN, 30])).toBe(false); // avg is NaN
   });
 });

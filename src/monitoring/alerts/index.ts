@@ -10,7 +10,15 @@ export {
   EscalationEngine,
   type EscalationOptions,
 } from "./escalation.js";
-export { alertLabels, RuleEvaluator } from "./evaluate.js";
+export {
+  aggregate,
+  alertLabels,
+  compare,
+  type EvaluatorOptions,
+  MONITOR_JOB,
+  RuleEvaluator,
+  STALENESS_MS,
+} from "./evaluate.js";
 export { parseExposition, seriesKey } from "./exposition.js";
 export { createMonitor, type Monitor, type MonitorSeams } from "./from-config.js";
 export { durationMs, fingerprint, matches, parseMatchers, renderTemplate } from "./labels.js";
@@ -23,6 +31,7 @@ export {
   webhookPayload,
   webhookReceiver,
 } from "./receivers.js";
+export { pause, type RoundLoopOptions, runRounds } from "./rounds.js";
 export { instanceOf, scrapeTarget } from "./scrape.js";
 export { type MonitorOptions, MonitorService, type RoundSummary } from "./service.js";
 export { type NewSilence, type Silence, SilenceStore } from "./silences.js";

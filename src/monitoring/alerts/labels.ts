@@ -62,18 +62,5 @@ export function parseMatchers(
   return { matchers };
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** The duration forms the monitor accepts, quoted in errors. */
-export const DURATION_RULE = 'must be a duration like "0s", "500ms", "15s", "5m", "2h", "1d" or "1h30m"';
-export const DURATION_PATTERN = /^(?:\d+(?:ms|s|m|h|d))+$/;
-
-/** `5m` → 300000; units d, h, m, s, ms may be combined (`1h30m`); undefined for anything else. */
-export function durationMs(text: string): number | undefined {
-  if (!DURATION_PATTERN.test(text)) return undefined;
-  let total = 0;
-  for (const [, digits, unit] of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) {
-    total += Number(digits) * (UNIT_MS[unit as string] as number);
-  }
-  return total;
-}
+// One parser for every alerting duration: config/monitoring.yaml, rules files and the API.
+export { DURATION_PATTERN, DURATION_RULE, durationMs } from "../../config/schema/alerting.js";

@@ -94,7 +94,15 @@ describe("alertRoutes", () => {
       "/api/silences",
       JSON.stringify({ matchers: {}, duration: "1h" }),
     );
+    expect(empty.status).toBe(400);
     expect(JSON.parse(empty.body).error).toContain("at least one matcher");
+    // An empty matcher set would acknowledge every firing alert at once.
+    const emptyAck = await call(routes, "POST", "/api/alerts/ack", JSON.stringify({ matchers: {} }));
+    expect(emptyAck.status).toBe(400);
+    expect(JSON.parse(emptyAck.body)).toMatchObject({
+      error: expect.stringContaining("matchers: must have at least one matcher"),
+      hint: expect.stringContaining("send e.g."),
+    });
     expect((await call(routes, "DELETE", "/api/silences")).status).toBe(400);
   });
 

@@ -47,6 +47,11 @@ export interface ActiveAlert {
   readonly firingSinceMs?: number;
   /** The value of the series at the last evaluation. */
   readonly value: number;
+  /**
+   * Set while its target is down (for at most the staleness bound): the alert as of the target's last
+   * good scrape, which must not climb escalation levels on data it no longer has.
+   */
+  readonly heldSinceMs?: number;
 }
 
 /** An alert that was firing and whose condition no longer holds. */

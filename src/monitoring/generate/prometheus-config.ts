@@ -3,12 +3,13 @@
  * Alertmanager. Paths are relative to the file, as Prometheus resolves them.
  */
 import { UsageError } from "../../core/errors.js";
+import { CRYPTOML_JOB } from "../catalog.js";
 
 /** The generated rule file, relative to prometheus.yml. */
 export const RULES_PATH = "rules/cryptoml.rules.yml";
 
-/** The scrape job every cryptoml target is in (its `job` label). */
-export const SCRAPE_JOB = "cryptoml";
+/** The scrape job every cryptoml target is in (its `job` label); TargetDown selects `up` by it. */
+export const SCRAPE_JOB = CRYPTOML_JOB;
 
 /** Alertmanager's usual address when none is given. */
 export const DEFAULT_ALERTMANAGER_URL = "http://127.0.0.1:9093";

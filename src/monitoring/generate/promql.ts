@@ -2,7 +2,7 @@
  * The alert conditions of src/monitoring/rules/types.ts written as PromQL, and the reverse direction
  * tests need: which metric names a PromQL expression reads.
  */
-import { type MetricSpec, metricSpec } from "../catalog.js";
+import { type MetricSpec, selectableMetricSpec } from "../catalog.js";
 import type { Condition, LabelMatchers } from "../rules/types.js";
 
 /** `name{a="x",b="y"}`, label values escaped as PromQL string literals. */
@@ -103,21 +103,15 @@ export function metricNames(expr: string): string[] {
 const HISTOGRAM_SUFFIXES = ["_bucket", "_sum", "_count"] as const;
 
 /**
- * The catalog spec behind a name a query reads: the metric itself, or the histogram whose
- * `_bucket`/`_sum`/`_count` series it is. Undefined for a name cryptoml does not expose.
+ * The catalog spec behind a name a query reads: the metric itself (a catalog metric, or a series the
+ * scraper synthesises such as `up`, see SCRAPE_METRICS), or the histogram whose `_bucket`/`_sum`/`_count`
+ * series it is. Undefined for any other name.
  */
 export function catalogMetricOf(name: string): MetricSpec | undefined {
-  const lookup = (candidate: string): MetricSpec | undefined => {
-    try {
-      return metricSpec(candidate);
-    } catch {
-      return undefined;
-    }
-  };
-  const direct = lookup(name);
+  const direct = selectableMetricSpec(name);
   if (direct !== undefined) return direct;
   const suffix = HISTOGRAM_SUFFIXES.find((s) => name.endsWith(s));
   if (suffix === undefined) return undefined;
-  const base = lookup(name.slice(0, -suffix.length));
+  const base = selectableMetricSpec(name.slice(0, -suffix.length));
   return base?.type === "histogram" ? base : undefined;
 }

@@ -65,8 +65,8 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
     },
     forMs: 10 * MINUTE,
     summary: "Training throughput of {{symbol}}/{{model}} fell below half its 30-minute average",
-    description:
-      "Something else is using the CPU, memory is swapping, or the data pipeline is starving the model.",
+    // The gauge is compute throughput (samples per second of compute), so data loading cannot lower it.
+    description: "Something else is using the CPU, memory is swapping, or the CPU is thermally throttled.",
     levels: DEFAULT_LEVELS,
   },
   {
@@ -98,7 +98,18 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
     condition: { kind: "stale", metric: "cryptoml_data_last_update_timestamp_seconds", seconds: 900 },
     forMs: 0,
     summary: "No new {{symbol}} candle for 15 minutes",
-    description: "The market-data feed is disconnected or the exchange stopped sending.",
+    description:
+      "The live market-data feed is disconnected or the exchange stopped sending. The heartbeat is the time the newest candle arrived; batch imports set it only while they run, so this rule watches live feeds.",
+    levels: DEFAULT_LEVELS,
+  },
+  {
+    name: "TargetDown",
+    // `up` is synthesised by the scraper (Prometheus, or the monitor from its own scrapes); see types.ts.
+    condition: { kind: "threshold", metric: "up", labels: { job: "cryptoml" }, op: "==", value: 0 },
+    forMs: MINUTE,
+    summary: "cryptoml at {{instance}} stopped answering scrapes",
+    description:
+      "The process crashed, hangs or its /metrics port is unreachable, so none of its other alerts can be evaluated; they resolve after 5 minutes without a scrape.",
     levels: DEFAULT_LEVELS,
   },
 ];

@@ -80,6 +80,35 @@ describe("parseRulesFile", () => {
     expect(parseRulesFile(F, "")).toEqual(builtInRules());
   });
 
+  it("rules may read up (synthesised by the scraper) narrowed by job, with == and !=", () => {
+    const rules = parseRulesFile(
+      F,
+      [
+        "rules:",
+        "  - name: TargetDown",
+        "    for: 3m",
+        "  - name: Flapping",
+        '    condition: { kind: threshold, metric: up, labels: { job: cryptoml }, op: "!=", value: 1 }',
+        "    summary: s",
+        "    description: d",
+      ].join("\n"),
+    );
+    expect(rules.find((r) => r.name === "TargetDown")).toMatchObject({
+      forMs: 180_000,
+      condition: { metric: "up", labels: { job: "cryptoml" }, op: "==", value: 0 },
+    });
+    expect(rules.find((r) => r.name === "Flapping")?.condition).toMatchObject({ metric: "up", op: "!=" });
+    expect(
+      problems(
+        "rules:\n  - name: X\n    condition: { kind: not_finite, metric: up, labels: { symbol: a } }\n    summary: s\n    description: d\n",
+      ),
+    ).toEqual([
+      expect.stringContaining(
+        "rules[0].condition.labels.symbol: up has no label symbol (it has job, instance)",
+      ),
+    ]);
+  });
+
   it("default levels replace the standard ladder, not a rule's own", () => {
     const levels = [{ severity: "info", afterMs: 0, receivers: ["log"], repeatMs: 1000 }];
     const rules = builtInRules({ defaultLevels: levels });
@@ -113,11 +142,19 @@ describe("parseRulesFile", () => {
     ],
     [
       "rules:\n  - name: DiskHigh\n    condition: { op: => }\n",
-      `${F}:3:22 rules[0].condition.op: must be one of ">", ">=", "<", "<=" (quoted)`,
+      `${F}:3:22 rules[0].condition.op: must be one of ">", ">=", "<", "<=", "==", "!=" (quoted)`,
     ],
     [
       "rules:\n  - name: DiskHigh\n    levels:\n      - { severity: warning, after: 5m, receivers: [log], repeat: 1h }\n",
       `${F}:4:37 rules[0].levels[0].after: the first level must start at once: after: 0s`,
+    ],
+    [
+      "rules:\n  - name: DiskHigh\n    levels:\n      - { severity: warning, after: 0s, receivers: [log], repeat: 0s }\n",
+      `${F}:4:67 rules[0].levels[0].repeat: must be longer than 0s, e.g. 1h`,
+    ],
+    [
+      "rules:\n  - name: DiskHigh\n    levels:\n      - { severity: a, after: 0s, receivers: [log], repeat: 1h }\n      - { severity: b, after: 0s, receivers: [log], repeat: 1h }\n",
+      `${F}:5:31 rules[0].levels[1].after: must be later than the level before (0s)`,
     ],
     ["rules:\n  - name: diskHigh\n", `${F}:2:11 rules[0].name: must be a CamelCase alert name`],
     [

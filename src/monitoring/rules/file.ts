@@ -20,10 +20,11 @@
 import { readFile } from "node:fs/promises";
 import { isMap, isNode, LineCounter, type Node, parseDocument } from "yaml";
 import * as z from "zod";
+import { levelProblems } from "../../config/schema/alerting.js";
 import { didYouMean } from "../../config/suggest.js";
 import { ConfigError } from "../../core/errors.js";
 import { DURATION_PATTERN, DURATION_RULE, durationMs } from "../alerts/labels.js";
-import { METRICS, metricSpec } from "../catalog.js";
+import { METRICS, SCRAPE_METRICS, selectableMetricSpec } from "../catalog.js";
 import { DEFAULT_LEVELS, DEFAULT_RULES } from "./defaults.js";
 import type { AlertRule, Condition, EscalationLevel } from "./types.js";
 
@@ -43,7 +44,9 @@ const labelMap = z.record(
   z.string({ error: "must be a string; quote numbers and booleans" }),
   { error: "must be a mapping of label → value" },
 );
-const opSchema = z.enum([">", ">=", "<", "<="], { error: 'must be one of ">", ">=", "<", "<=" (quoted)' });
+const opSchema = z.enum([">", ">=", "<", "<=", "==", "!="], {
+  error: 'must be one of ">", ">=", "<", "<=", "==", "!=" (quoted)',
+});
 
 const levelSchema = z.strictObject({
   severity: z
@@ -55,7 +58,7 @@ const levelSchema = z.strictObject({
       error: "must be a list of receiver names, e.g. [log]",
     })
     .min(1, { error: "must name at least one receiver, e.g. [log]" }),
-  repeat: duration.refine((d) => (durationMs(d) ?? 0) > 0, { error: "must be longer than 0s, e.g. 1h" }),
+  repeat: duration,
 });
 
 const conditionSchema = z.strictObject({
@@ -353,19 +356,18 @@ function checkMetric(
   path: Path,
   fail: Report,
 ): void {
-  let known: readonly string[];
-  try {
-    known = metricSpec(metric).labels;
-  } catch {
+  const spec = selectableMetricSpec(metric);
+  if (spec === undefined) {
     fail(
       [...path, "metric"],
       `${metric} is not a cryptoml metric${didYouMean(
         metric,
-        METRICS.map((m) => m.name),
+        [...METRICS, ...SCRAPE_METRICS].map((m) => m.name),
       )}; see src/monitoring/catalog.ts`,
     );
     return;
   }
+  const known = spec.labels;
   for (const name of Object.keys(labels ?? {}))
     if (!known.includes(name))
       fail(
@@ -385,20 +387,8 @@ function buildLevels(
     receivers: l.receivers,
     repeatMs: durationMs(l.repeat) ?? 0,
   }));
-  let ok = true;
-  if (levels[0]?.afterMs !== 0) {
-    report([...path, 0, "after"], "the first level must start at once: after: 0s");
-    ok = false;
-  }
-  for (const [i, level] of levels.entries()) {
-    const previous = levels[i - 1];
-    if (previous && level.afterMs <= previous.afterMs) {
-      report(
-        [...path, i, "after"],
-        `must be later than the level before (${raw[i - 1]?.after}); list levels in the order they escalate`,
-      );
-      ok = false;
-    }
-  }
-  return ok ? levels : undefined;
+  // The same checks as alerting.default_levels, so a ladder is valid in one place iff in the other.
+  const problems = levelProblems(raw);
+  for (const problem of problems) report([...path, problem.index, problem.field], problem.rule);
+  return problems.length === 0 ? levels : undefined;
 }

@@ -7,9 +7,17 @@
 /** Label equality matchers, e.g. `{ split: "val" }`. */
 export type LabelMatchers = Readonly<Record<string, string>>;
 
-export type ComparisonOp = ">" | ">=" | "<" | "<=";
+/** PromQL's filtering comparisons; any comparison with NaN is false, as in PromQL. */
+export type ComparisonOp = ">" | ">=" | "<" | "<=" | "==" | "!=";
 
-/** A series of one catalog metric, optionally narrowed by label values. */
+/**
+ * A series of one catalog metric, optionally narrowed by label values. `metric` may also be a series
+ * the scraper synthesises (SCRAPE_METRICS in src/monitoring/catalog.ts): `up{job, instance}`, 1 when the
+ * target's last scrape succeeded and 0 when it failed. Prometheus labels it with its scrape job, which
+ * `monitoring generate` names `cryptoml`; `cryptoml monitor` scrapes nothing but cryptoml processes, so
+ * its synthetic `up` carries `job="cryptoml"` too and `{ job: "cryptoml" }` selects the same targets in
+ * both. No other sample in the monitor has a `job` label, so only `up` may be narrowed by `job`.
+ */
 export interface SeriesSelector {
   readonly metric: string;
   readonly labels?: LabelMatchers;
@@ -24,6 +32,12 @@ export interface SeriesSelector {
  *                                                             PromQL: `time() - m > seconds`
  * - `window`: value `op` `factor` × `fn` of the series' own samples over the last `windowMs`
  *   (the current sample included).                           PromQL: `m op factor * fn_over_time(m[window])`
+ *   As in PromQL: `min`/`max` skip NaN samples unless all are NaN (then NaN) and keep ±Inf; `avg` is
+ *   NaN when any sample is NaN; a comparison with NaN is false, so a NaN window never alerts.
+ *
+ * A target the monitor cannot scrape has no samples: only `up` (0) is evaluated for it. Its other
+ * alerts stay as they were for up to 5 minutes (Prometheus' staleness bound), without climbing
+ * escalation levels, and resolve after that.
  */
 export type Condition =
   | ({ readonly kind: "threshold"; readonly op: ComparisonOp; readonly value: number } & SeriesSelector)
