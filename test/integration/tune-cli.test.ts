@@ -4,12 +4,34 @@
  * one study between two processes.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "../../src/models/registry.js";
 import { REPO_ROOT, spawnCli } from "../helpers/run-cli.js";
+
+/** Optuna's journal op codes and trial state numbers (src/tuning/storages/journal-log.ts). */
+const CREATE_TRIAL = 4;
+const SET_TRIAL_STATE_VALUES = 6;
+const RUNNING = 0;
+
+async function bothInsideATrial(journal: string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const ops = (await readFile(journal, "utf8")).split("\n").flatMap((line) => {
+      try {
+        return [JSON.parse(line) as { op_code: number; state?: number }];
+      } catch {
+        return []; // a line being written
+      }
+    });
+    const created = ops.filter((o) => o.op_code === CREATE_TRIAL).length;
+    const ended = ops.filter((o) => o.op_code === SET_TRIAL_STATE_VALUES && o.state !== RUNNING).length;
+    if (created - ended >= 2) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the two tuning processes were never inside trials at once (${journal})`);
+}
 
 const CONFIG_DIR = join(REPO_ROOT, "config");
 const PYTHON = join(REPO_ROOT, ".venv-peers", "bin", "python");
@@ -205,6 +227,9 @@ print(json.dumps({"n": len(s.trials), "best": s.best_value, "pruned": sum(t.stat
       });
     });
     await killed;
+    // Between two of its trials the worker holds none: wait until both processes are inside one
+    // (trials created in the journal outnumber those ended by two) so the kill lands mid-trial.
+    await bothInsideATrial(join(cwd, "killed.log"));
     const children = spawnSync("pgrep", ["-P", String(coordinator.pid)], { encoding: "utf8" })
       .stdout.trim()
       .split("\n");
