@@ -28,6 +28,7 @@ import {
   requireSameObjective,
   STUDY_META_ATTR,
 } from "../../tuning/objective-study.js";
+import type { TuningStorage } from "../../tuning/storage.js";
 import { openStorage } from "../../tuning/storages/open.js";
 import { Study } from "../../tuning/study.js";
 import { studyRun, trackTrials } from "../../tuning/tracking.js";
@@ -93,6 +94,21 @@ function tradingCosts(options: TuneOptions): CostModel {
     feeBps: nonNegative("--fee-bps", options.feeBps),
     slippageBps: nonNegative("--slippage-bps", options.slippageBps),
   };
+}
+
+/**
+ * A worker killed mid-trial leaves that trial RUNNING, and the study may finish before another process
+ * asks for a trial and fails it by heartbeat; once every worker has exited, wait out the grace period and
+ * fail what is still RUNNING with a stale heartbeat, so the study never keeps a trial nobody runs.
+ */
+async function failTrialsOfDeadWorkers(
+  study: Study,
+  storage: TuningStorage,
+  graceSeconds: number,
+): Promise<void> {
+  if (!(await study.trials).some((t) => t.state === "RUNNING")) return;
+  await new Promise((resolve) => setTimeout(resolve, graceSeconds * 1000));
+  await storage.failStaleTrials(study.studyId, graceSeconds);
 }
 
 const finished = (t: FrozenTrial) => t.state === "COMPLETE" || t.state === "PRUNED" || t.state === "FAIL";
@@ -322,10 +338,12 @@ export function registerTuneCommands(program: Command, getContext: () => CliCont
       );
       const { study, storage, studyName, metric, objective, label } = searched;
       const codes = await Promise.all(workers);
-      if (codes.some((c) => c !== 0))
+      if (codes.some((c) => c !== 0)) {
+        await failTrialsOfDeadWorkers(study, storage, 3 * positiveInt("--heartbeat", options.heartbeat));
         log(
           `warning: ${codes.filter((c) => c !== 0).length} worker(s) ended with an error; their trials are FAIL`,
         );
+      }
       if (options.worker) return storage.close();
       const trials = await study.trials;
       const counts = summarise(trials);
