@@ -6,9 +6,9 @@
  *
  * - plain: `Trainer.fit` with no exporter;
  * - exported: the exporter (registry, system collector, HTTP server on an ephemeral port) started for the
- *   round, the TrainingMetrics callback on the Trainer, and a separate scraping process fetching
- *   /metrics every second while it trains, as Prometheus would (the server's work shares the training
- *   thread; the client's does not).
+ *   round, the TrainingMetrics callback on the Trainer, and a real Prometheus (Debian's package; a small
+ *   Node scraper when it is not installed) scraping /metrics every second in its own process while it
+ *   trains. Scrape latencies are Prometheus' own scrape_duration_seconds.
  *
  * Each fit runs in a fresh process (after a short warm-up fit of the same kind), so what the exporter
  * leaves behind (prom-client's GC observer and event-loop monitor cannot be stopped) never reaches a plain
@@ -22,7 +22,7 @@
  * own CPU cost in isolation (per training step, per scrape) and prints the share of a core it accounts for.
  * Goal: slowdown < 2%. The last line is one JSON object.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { bundledDataFiles } from "../cli/commands/data.js";
@@ -35,6 +35,7 @@ import { createSnapshot } from "../training/callbacks/types.js";
 import { MemoryCheckpointIO } from "../training/checkpoint/memory.js";
 import { prepareSymbol } from "../training/run/prepare.js";
 import { Trainer, type TrainingData } from "../training/trainer.js";
+import { hasPrometheus, startNodeScraper, startPrometheusScraper } from "./scrapers.js";
 import { fmt, median, numberArg, quantile } from "./stats.js";
 
 const SYMBOL = "BTCUSDT";
@@ -141,44 +142,20 @@ async function exportedFit(
     batchSize: BATCH,
     trainRows: data.trainIndices.length,
   });
-  // Prometheus scrapes from another process: so does the bench, so the client's own work (receiving and
-  // reading the body) is not charged to training's CPU time or event loop.
-  const scraper = spawn(
-    process.execPath,
-    ["--input-type=module", "-e", SCRAPER, `${exporter.url}/metrics`, String(SCRAPE_EVERY_MS)],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  let reported = "";
-  scraper.stdout.on("data", (chunk: Buffer) => {
-    reported += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => scraper.on("exit", () => resolve()));
+  // The scraper runs in its own process, as Prometheus does: its work is not charged to training.
+  const target = new URL(exporter.url).host;
+  const scraper = hasPrometheus()
+    ? await startPrometheusScraper(target, SCRAPE_EVERY_MS)
+    : startNodeScraper(`${exporter.url}/metrics`, SCRAPE_EVERY_MS);
   try {
     const round = await timedFit(definition, data, training);
     training.finished("completed");
     return round;
   } finally {
-    scraper.kill("SIGTERM");
-    await exited;
-    latencies.push(...(JSON.parse(reported.trim() || "[]") as number[]));
+    latencies.push(...(await scraper.stop()));
     await exporter.close();
   }
 }
-
-/** The scraping process: GET the URL every interval ms; on SIGTERM print the latencies (ms) as JSON. */
-const SCRAPER = `
-const [url, every] = process.argv.slice(-2);
-const latencies = [];
-const timer = setInterval(async () => {
-  const started = performance.now();
-  const res = await fetch(url);
-  await res.text();
-  if (res.ok) latencies.push(performance.now() - started);
-}, Number(every));
-process.on("SIGTERM", () => { clearInterval(timer); process.stdout.write(JSON.stringify(latencies)); process.exit(0); });
-`;
 
 /**
  * The exporter's own CPU cost, measured in isolation (immune to other processes' load): microseconds of
