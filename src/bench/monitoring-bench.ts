@@ -4,7 +4,8 @@
  * BTCUSDT 5m candles with the default features and dataset settings, batch 64, Adam lr 1e-3, clip 1.0,
  * in alternating rounds:
  *
- * - plain: `Trainer.fit` with no exporter;
+ * - plain: `Trainer.fit` with no exporter, while the same scraper scrapes a recorded /metrics served by
+ *   another process (on a 2-core machine the scraper's own CPU use slows training; both kinds carry it);
  * - exported: the exporter (registry, system collector, HTTP server on an ephemeral port) started for the
  *   round, the TrainingMetrics callback on the Trainer, and a real Prometheus (Debian's package; a small
  *   Node scraper when it is not installed) scraping /metrics every second in its own process while it
@@ -30,12 +31,13 @@ import { defaultConfig } from "../config/index.js";
 import { readCandleFile } from "../data/readers/index.js";
 import type { ModelDefinition } from "../models/definition.js";
 import { startExporter } from "../monitoring/exporter.js";
+import { createMetricsRegistry } from "../monitoring/registry.js";
 import { TrainingMetrics } from "../monitoring/training-metrics.js";
 import { createSnapshot } from "../training/callbacks/types.js";
 import { MemoryCheckpointIO } from "../training/checkpoint/memory.js";
 import { prepareSymbol } from "../training/run/prepare.js";
 import { Trainer, type TrainingData } from "../training/trainer.js";
-import { hasPrometheus, startNodeScraper, startPrometheusScraper } from "./scrapers.js";
+import { hasPrometheus, startDecoy, startNodeScraper, startPrometheusScraper } from "./scrapers.js";
 import { fmt, median, numberArg, quantile } from "./stats.js";
 
 const SYMBOL = "BTCUSDT";
@@ -108,10 +110,10 @@ async function timedFit(
 }
 
 /** GET url, resolving with the milliseconds until the whole body arrived. */
-function scrape(url: string): Promise<number> {
+function scrape(url: string, accept = "text/plain"): Promise<number> {
   const started = performance.now();
   return new Promise((done, fail) => {
-    request(url, (response) => {
+    request(url, { headers: { accept } }, (response) => {
       response.on("data", () => {});
       response.on("end", () =>
         response.statusCode === 200
@@ -123,6 +125,43 @@ function scrape(url: string): Promise<number> {
       .end();
   });
 }
+
+/**
+ * One plain round: no exporter in this process, while the same kind of scraper scrapes a recorded
+ * /metrics from another process every second — on a 2-core machine the scraper's own CPU use slows the
+ * training thread, and that is not the exporter's cost.
+ */
+async function plainFit(definition: ModelDefinition, data: TrainingData): Promise<Round> {
+  const recorded = createMetricsRegistry({ command: "bench", version: "bench", defaultMetrics: false });
+  new TrainingMetrics({
+    metrics: recorded,
+    symbol: SYMBOL,
+    model: MODEL,
+    batchSize: BATCH,
+    trainRows: 1,
+  }).onStepEnd({
+    epoch: 0,
+    step: 1,
+    positionInEpoch: 1,
+    metrics: { loss: 1, lr: 1e-3, grad_norm: 1 },
+    learningRate: 1e-3,
+    elapsedMs: 1,
+  });
+  const decoy = await startDecoy((await recorded.exposition()).body);
+  const scraper = hasPrometheus()
+    ? await startPrometheusScraper(decoy.host, SCRAPE_EVERY_MS)
+    : startNodeScraper(`http://${decoy.host}/metrics`, SCRAPE_EVERY_MS);
+  try {
+    return await timedFit(definition, data);
+  } finally {
+    await scraper.stop();
+    await decoy.close();
+  }
+}
+
+/** What Prometheus 2.x sends: OpenMetrics preferred, text 0.0.4 accepted. */
+const OPENMETRICS_ACCEPT =
+  "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 /** One exported round: exporter up, TrainingMetrics on the Trainer, a scrape every second. */
 async function exportedFit(
@@ -142,6 +181,11 @@ async function exportedFit(
     batchSize: BATCH,
     trainRows: data.trainIndices.length,
   });
+  // A long run serves thousands of scrapes with optimised code; a fit of seconds would serve a handful
+  // with cold code (interpreted rendering, tens of ms each). Warm the serving path as such a run has.
+  for (let i = 0; i < 30; i++) {
+    await scrape(`${exporter.url}/metrics`, i % 2 === 0 ? "text/plain" : OPENMETRICS_ACCEPT);
+  }
   // The scraper runs in its own process, as Prometheus does: its work is not charged to training.
   const target = new URL(exporter.url).host;
   const scraper = hasPrometheus()
@@ -219,7 +263,7 @@ interface ChildResult extends Round {
 async function child(kind: Kind, trainSamples: number): Promise<void> {
   const { definition, data: full } = await loadData();
   const run = (data: TrainingData, latencies: number[]) =>
-    kind === "plain" ? timedFit(definition, data) : exportedFit(definition, data, latencies);
+    kind === "plain" ? plainFit(definition, data) : exportedFit(definition, data, latencies);
   await run(subset(full, Math.min(full.trainIndices.length, 10 * BATCH)), []);
   const data = subset(full, Math.max(BATCH, Math.min(full.trainIndices.length, trainSamples)));
   const latencies: number[] = [];

@@ -122,3 +122,40 @@ export async function startPrometheusScraper(target: string, everyMs: number): P
     },
   };
 }
+
+/**
+ * A separate process serving `body` (a recorded /metrics) over HTTP: what the plain rounds' scraper
+ * scrapes, so both kinds of round carry the same scraping process on the machine and differ only in
+ * whether the training process serves the scrape itself.
+ */
+export async function startDecoy(body: string): Promise<{ readonly host: string; close(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", DECOY], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  child.stdin?.end(body);
+  const host = await new Promise<string>((resolve, reject) => {
+    child.stdout?.once("data", (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once("exit", (code) => reject(new Error(`the decoy exporter exited (${code})`)));
+  });
+  return {
+    host,
+    async close() {
+      child.kill("SIGTERM");
+      await exited(child);
+    },
+  };
+}
+
+const DECOY = `
+import { createServer } from "node:http";
+let body = "";
+process.stdin.on("data", (c) => { body += c; });
+process.stdin.on("end", () => {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    res.end(body);
+  });
+  server.listen(0, "127.0.0.1", () => process.stdout.write("127.0.0.1:" + server.address().port + "\\n"));
+});
+process.on("SIGTERM", () => process.exit(0));
+`;
