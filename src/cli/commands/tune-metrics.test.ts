@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serve(): Promise<{
+async function serve(storage?: string): Promise<{
   exporter: Exporter;
   hooks: Awaited<ReturnType<typeof serveTuneMetrics>>["hooks"];
 }> {
@@ -33,7 +33,12 @@ async function serve(): Promise<{
     monitoring: { host: "127.0.0.1", port: 0 },
     data: { store_dir: dir },
   } as unknown as ResolvedConfig;
-  const { exporter, hooks } = await serveTuneMetrics(ctx, { metricsPort: "0" }, config, () => {});
+  const { exporter, hooks } = await serveTuneMetrics(
+    ctx,
+    { metricsPort: "0", ...(storage === undefined ? {} : { storage }) },
+    config,
+    () => {},
+  );
   if (exporter === undefined) throw new Error("the exporter did not start");
   cleanups.push(() => exporter.close());
   return { exporter, hooks };
@@ -71,5 +76,20 @@ describe("serveTuneMetrics", () => {
     expect(body).toContain(`cryptoml_training_nan_events_total{${labels}} 1`);
     expect(body).toContain(`cryptoml_training_step_loss{${labels}} 0.7`);
     expect(body).not.toMatch(/^cryptoml_training_last_step_timestamp_seconds\{/m);
+  });
+
+  it("asks the study's Redis in /ready when the study is on Redis", async () => {
+    const checks = async (storage: string) => {
+      const { exporter } = await serve(storage);
+      const ready = (await (await fetch(`${exporter.url}/ready`)).json()) as {
+        checks: { name: string; ok: boolean }[];
+      };
+      return ready.checks;
+    };
+    expect((await checks("redis://127.0.0.1:6379/0?prefix=t")).find((c) => c.name === "redis")?.ok).toBe(
+      true,
+    );
+    expect((await checks("redis://127.0.0.1:1")).find((c) => c.name === "redis")?.ok).toBe(false);
+    expect((await checks("journal:studies.log")).map((c) => c.name)).toEqual(["training"]);
   });
 });

@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 import type { ResolvedConfig } from "../../config/index.js";
 import type { Exporter } from "../../monitoring/exporter.js";
-import { heartbeatCheck } from "../../monitoring/readiness.js";
+import { heartbeatCheck, redisCheck } from "../../monitoring/readiness.js";
 import type { CryptomlMetrics } from "../../monitoring/registry.js";
 import { recordTradingAccount, type TradingLabels } from "../../monitoring/trading-metrics.js";
 import { type TrainingMonitor, trainingMonitor } from "../../monitoring/train-monitor.js";
@@ -43,10 +43,13 @@ function recordFoldTrading(metrics: CryptomlMetrics, labels: TradingLabels, fold
  */
 export async function serveTuneMetrics(
   ctx: CliContext,
-  options: MetricsFlags,
+  options: MetricsFlags & { readonly storage?: string },
   config: ResolvedConfig,
   log: (line: string) => void,
 ): Promise<{ exporter?: Exporter; hooks: TuneHooks }> {
+  const storage = options.storage ?? "";
+  // A study on Redis is only as ready as its Redis: /ready asks it too.
+  const onRedis = storage.startsWith("redis://") || storage.startsWith("rediss://");
   let monitor: TrainingMonitor | undefined;
   const exporter = await serveMetrics(ctx, options, {
     monitoring: config.monitoring,
@@ -58,7 +61,10 @@ export async function serveTuneMetrics(
       // learning rate: count the NaN event, but keep the step loss finite so no trial pages.
       const watched = trainingMonitor(metrics, { nonFiniteLoss: "count" });
       monitor = watched;
-      return [heartbeatCheck("training", () => watched.lastBeatMs(), HEARTBEAT_MAX_AGE_MS)];
+      return [
+        heartbeatCheck("training", () => watched.lastBeatMs(), HEARTBEAT_MAX_AGE_MS),
+        ...(onRedis ? [redisCheck(storage.split("?")[0] as string, 2000, "redis")] : []),
+      ];
     },
   });
   if (exporter === undefined || monitor === undefined) return { hooks: {} };
