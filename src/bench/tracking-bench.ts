@@ -19,10 +19,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../core/free-port.js";
 import { AsyncRunLogger } from "../tracking/async-logger.js";
 import { TrackingClient } from "../tracking/client.js";
 import { openTrackingStore } from "../tracking/open.js";
@@ -37,16 +37,6 @@ const BATCH = 1000;
 interface Server {
   uri: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
 }
 
 /** `mlflow server` as test/helpers/mlflow-server.ts starts it; it leads its own process group. */

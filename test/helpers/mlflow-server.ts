@@ -9,10 +9,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../src/core/free-port.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const MLFLOW_BIN = join(ROOT, ".venv-peers", "bin", "mlflow");
@@ -34,19 +34,6 @@ export interface MlflowServer {
 export interface StartOptions {
   /** How long to wait for /health; default 60 s (start-up is slow on a loaded 2-core machine). */
   readonly timeoutMs?: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

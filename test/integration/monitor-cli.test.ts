@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { alertingSchema } from "../../src/config/schema/alerting.js";
+import { freePort } from "../../src/core/free-port.js";
 import { createMonitor } from "../../src/monitoring/alerts/from-config.js";
 import { createMetricsRegistry } from "../../src/monitoring/registry.js";
 import { startMetricsServer } from "../../src/monitoring/server.js";
@@ -34,14 +35,6 @@ async function listen(server: Server): Promise<number> {
 async function nanTarget(): Promise<string> {
   const port = await listen(createServer((_req, res) => res.end(NAN_LOSS)));
   return `http://127.0.0.1:${port}/metrics`;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function configFile(lines: string[]): string {

@@ -6,10 +6,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/core/free-port.js";
 import { parseExposition } from "../../src/monitoring/alerts/exposition.js";
 import { SCRAPE_METRICS } from "../../src/monitoring/catalog.js";
 import {
@@ -57,17 +57,6 @@ function selectorsOf(expr: string): { name: string; matchers: Record<string, str
         matchers[label as string] = value as string;
       }
       return { name, matchers };
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
     });
   });
 }
